@@ -1,0 +1,85 @@
+import type { ColumnDef, DatasourceDef, MeasureDef, ModelDef } from './schema/types';
+
+/**
+ * What the engine needs to know about the rest of the workspace. The
+ * workspace index implements it; tests implement it with plain maps.
+ */
+export interface ModelCatalog {
+  /** A model by name; with `dataSource`, a model of that data source wins over same-named others. */
+  getModel(name: string, dataSource?: string): ModelDef | undefined;
+  modelNames(): Iterable<string>;
+  getDatasource(name: string): DatasourceDef | undefined;
+  dataSourceNames(): Iterable<string>;
+}
+
+export type ResolvedName =
+  | { kind: 'column'; model: ModelDef; column: ColumnDef }
+  | { kind: 'measure'; model: ModelDef; measure: MeasureDef };
+
+export type PathResolution =
+  | { ok: true; model: ModelDef; via: ModelDef[] }
+  | { ok: false; message: string; failedAt: number; suggestions: string[] };
+
+/**
+ * Walks a dotted join path (`customers.regions`) from `start` through each
+ * model's `joins`, as SLayer's dotted references do.
+ */
+export function resolveJoinPath(start: ModelDef, path: readonly string[], catalog: ModelCatalog): PathResolution {
+  let current = start;
+  const via: ModelDef[] = [];
+  for (const [i, step] of path.entries()) {
+    const join = current.joins.find((candidate) => candidate.target_model === step);
+    if (!join) {
+      return {
+        ok: false,
+        message: `Model '${current.name}' has no join to '${step}'.`,
+        failedAt: i,
+        suggestions: current.joins.map((candidate) => candidate.target_model),
+      };
+    }
+    const target = catalog.getModel(step, current.data_source || undefined);
+    if (!target) {
+      return { ok: false, message: `Model '${step}' not found.`, failedAt: i, suggestions: [...catalog.modelNames()] };
+    }
+    via.push(target);
+    current = target;
+  }
+  return { ok: true, model: current, via };
+}
+
+export function findName(model: ModelDef, name: string): ResolvedName | undefined {
+  const column = model.columns.find((candidate) => candidate.name === name);
+  if (column) return { kind: 'column', model, column };
+  const measure = model.measures.find((candidate) => candidate.name === name);
+  if (measure) return { kind: 'measure', model, measure };
+  return undefined;
+}
+
+export function namesOf(model: ModelDef): string[] {
+  return [...model.columns.map((c) => c.name), ...model.measures.flatMap((m) => (m.name ? [m.name] : []))];
+}
+
+/** A catalog over fixed lists, for tests and the headless CLI's single-shot runs. */
+export class StaticCatalog implements ModelCatalog {
+  constructor(
+    private readonly models: readonly ModelDef[],
+    private readonly datasources: readonly DatasourceDef[] = [],
+  ) {}
+
+  getModel(name: string, dataSource?: string): ModelDef | undefined {
+    const matches = this.models.filter((model) => model.name === name);
+    return matches.find((model) => model.data_source === dataSource) ?? matches[0];
+  }
+
+  modelNames(): Iterable<string> {
+    return new Set(this.models.map((model) => model.name));
+  }
+
+  getDatasource(name: string): DatasourceDef | undefined {
+    return this.datasources.find((ds) => ds.name === name);
+  }
+
+  dataSourceNames(): Iterable<string> {
+    return this.datasources.map((ds) => ds.name);
+  }
+}

@@ -1,0 +1,172 @@
+import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import { findName, namesOf, resolveJoinPath } from '../catalog';
+import { walk, type AggregateRef, type Call, type Expr, type NameRef } from '../formula/ast';
+import { FormulaSyntaxError } from '../formula/lexer';
+import { parseFormula } from '../formula/parser';
+import type { Path } from '../schema/decode';
+import type { ColumnDef, ModelDef } from '../schema/types';
+import { didYouMean } from '../suggest';
+import {
+  ALL_TRANSFORMS,
+  BUILTIN_AGGREGATIONS,
+  DEFAULT_AGGREGATIONS_BY_TYPE,
+  normalizeAggregationName,
+  PRIMARY_KEY_AGGREGATIONS,
+  REQUIRED_AGGREGATION_PARAMS,
+  SCALAR_FUNCTIONS,
+} from '../vocabulary';
+import type { CheckContext } from './context';
+
+/** The names a formula may use besides the model's own: a query's other measures and aliases. */
+export interface FormulaScope {
+  model: ModelDef;
+  extraNames?: ReadonlySet<string>;
+}
+
+/** Parses a formula, reporting a syntax error at its exact characters; undefined when it does not parse. */
+export function parseAt(text: string, path: Path, ctx: CheckContext, what: string): Expr | undefined {
+  try {
+    return parseFormula(text);
+  } catch (error) {
+    if (!(error instanceof FormulaSyntaxError)) throw error;
+    ctx.error(DiagnosticCode.FormulaSyntax, ctx.inside(path, error.span), `${what}: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** Checks every name, aggregation and function a formula uses against its model and the joins it reaches. */
+export function checkFormulaReferences(expr: Expr, path: Path, scope: FormulaScope, ctx: CheckContext): void {
+  walk(expr, (node) => {
+    if (node.kind === 'call') checkCall(node, path, ctx);
+    else if (node.kind === 'agg') checkAggregate(node, path, scope, ctx);
+    else if (node.kind === 'ref') checkNameRef(node, path, scope, ctx);
+  });
+}
+
+function checkCall(call: Call, path: Path, ctx: CheckContext): void {
+  if (ALL_TRANSFORMS.has(call.name) || SCALAR_FUNCTIONS.has(call.name.toLowerCase())) return;
+  const known = [...ALL_TRANSFORMS, ...SCALAR_FUNCTIONS];
+  ctx.error(
+    DiagnosticCode.UnknownReference,
+    ctx.inside(path, call.nameSpan),
+    `Unknown function '${call.name}'.${didYouMean(call.name, known)} Transforms: ${[...ALL_TRANSFORMS].sort().join(', ')}.`,
+  );
+}
+
+function checkNameRef(ref: NameRef, path: Path, scope: FormulaScope, ctx: CheckContext): void {
+  const leaf = ref.path[ref.path.length - 1] ?? '';
+  const owner = ownerModel(ref.path.slice(0, -1), ref, path, scope, ctx);
+  if (!owner) return;
+  if (findName(owner, leaf)) return;
+  if (owner === scope.model && scope.extraNames?.has(leaf)) return;
+  const candidates = owner === scope.model ? [...namesOf(owner), ...(scope.extraNames ?? [])] : namesOf(owner);
+  ctx.error(
+    DiagnosticCode.UnknownReference,
+    ctx.inside(path, ref.span),
+    `'${leaf}' is not a column or measure of model '${owner.name}'.${didYouMean(leaf, candidates)}`,
+  );
+}
+
+/** The model a dotted prefix lands on; reports a broken join path and returns undefined. */
+function ownerModel(prefix: string[], node: Expr, path: Path, scope: FormulaScope, ctx: CheckContext): ModelDef | undefined {
+  if (prefix.length === 0) return scope.model;
+  const steps = stripOwnName(prefix, scope.model);
+  if (steps.length === 0) return scope.model;
+  const resolved = resolveJoinPath(scope.model, steps, ctx.catalog);
+  if (resolved.ok) return resolved.model;
+  ctx.error(
+    DiagnosticCode.UnknownModel,
+    ctx.inside(path, node.kind === 'agg' ? node.targetSpan : node.span),
+    `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`,
+  );
+  return undefined;
+}
+
+/** SLayer drops a redundant "<source model>." prefix (orders.revenue:sum on orders) unless a join has that name. */
+function stripOwnName(prefix: string[], model: ModelDef): string[] {
+  const selfJoin = model.joins.some((join) => join.target_model === model.name);
+  return prefix[0] === model.name && !selfJoin ? prefix.slice(1) : prefix;
+}
+
+function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx: CheckContext): void {
+  const aggregation = normalizeAggregationName(agg.aggregation);
+  if (agg.target === '*') {
+    if (aggregation !== 'count') {
+      ctx.error(
+        DiagnosticCode.AggregationNotAllowed,
+        ctx.inside(path, agg.aggregationSpan),
+        `'*' can only be counted: write *:count.`,
+      );
+    }
+    return;
+  }
+  const owner = ownerModel(agg.target.slice(0, -1), agg, path, scope, ctx);
+  if (!owner) return;
+  const columnName = agg.target[agg.target.length - 1] ?? '';
+  const column = owner.columns.find((candidate) => candidate.name === columnName);
+  if (!column) {
+    ctx.error(
+      DiagnosticCode.UnknownReference,
+      ctx.inside(path, agg.targetSpan),
+      `Column '${columnName}' not found in model '${owner.name}'.${didYouMean(columnName, owner.columns.map((c) => c.name))}`,
+    );
+    return;
+  }
+  if (!isKnownAggregation(aggregation, owner)) {
+    const known = [...BUILTIN_AGGREGATIONS, ...owner.aggregations.map((a) => a.name)];
+    ctx.error(
+      DiagnosticCode.UnknownAggregation,
+      ctx.inside(path, agg.aggregationSpan),
+      `Unknown aggregation '${agg.aggregation}'.${didYouMean(agg.aggregation, known)}`,
+    );
+    return;
+  }
+  const refusal = aggregationRefusal(column, aggregation, owner);
+  if (refusal) ctx.error(DiagnosticCode.AggregationNotAllowed, ctx.inside(path, agg.span), refusal);
+  checkRequiredParams(agg, aggregation, owner, path, ctx);
+}
+
+function isKnownAggregation(name: string, model: ModelDef): boolean {
+  return BUILTIN_AGGREGATIONS.has(name) || model.aggregations.some((a) => a.name === name);
+}
+
+/** Why `column:aggregation` is refused, following SLayer's whitelist, primary-key and type rules. */
+export function aggregationRefusal(column: ColumnDef, aggregation: string, model: ModelDef): string | undefined {
+  if (column.allowed_aggregations) {
+    if (column.allowed_aggregations.includes(aggregation)) return undefined;
+    return `Aggregation '${aggregation}' is not in allowed_aggregations of column '${column.name}' (${column.allowed_aggregations.join(', ')}).`;
+  }
+  if (column.primary_key) {
+    if (PRIMARY_KEY_AGGREGATIONS.has(aggregation)) return undefined;
+    return `'${column.name}' is a primary key: it can only be counted (${[...PRIMARY_KEY_AGGREGATIONS].join(', ')}).`;
+  }
+  const isCustomOnly = !BUILTIN_AGGREGATIONS.has(aggregation) && model.aggregations.some((a) => a.name === aggregation);
+  if (isCustomOnly) return undefined;
+  if (DEFAULT_AGGREGATIONS_BY_TYPE[column.type].has(aggregation)) return undefined;
+  return `Aggregation '${aggregation}' does not apply to ${column.type} column '${column.name}'.`;
+}
+
+function checkRequiredParams(agg: AggregateRef, aggregation: string, model: ModelDef, path: Path, ctx: CheckContext): void {
+  const required = REQUIRED_AGGREGATION_PARAMS[aggregation] ?? [];
+  const override = model.aggregations.find((a) => a.name === aggregation);
+  for (const param of required) {
+    const given = agg.kwargs.some((k) => k.name === param) || (param === 'p' && agg.args.length > 0);
+    const defaulted = override?.params.some((p) => p.name === param) ?? false;
+    if (!given && !defaulted) {
+      ctx.error(
+        DiagnosticCode.MissingAggregationParam,
+        ctx.inside(path, agg.span),
+        `'${aggregation}' needs the parameter '${param}', as in ${agg.target === '*' ? '*' : agg.target.join('.')}:${aggregation}(${param}=...).`,
+      );
+    }
+  }
+}
+
+/** Bare single names a formula uses; these are what named measures expand. */
+export function bareNames(expr: Expr): NameRef[] {
+  const refs: NameRef[] = [];
+  walk(expr, (node) => {
+    if (node.kind === 'ref' && node.path.length === 1) refs.push(node);
+  });
+  return refs;
+}

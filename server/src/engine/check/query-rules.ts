@@ -1,0 +1,123 @@
+import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import { resolveJoinPath, type ModelCatalog } from '../catalog';
+import type { Path } from '../schema/decode';
+import type { ColumnDef, ColumnRefDef, ModelDef, QueryDef } from '../schema/types';
+import { didYouMean } from '../suggest';
+import { TIME_TYPES } from '../vocabulary';
+import type { CheckContext } from './context';
+import { checkFormulaReferences, parseAt } from './formula-rules';
+
+/** Non-final stages need names (later stages refer to them), and names are unique. */
+export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: CheckContext): void {
+  const seen = new Set<string>();
+  stages.forEach((stage, i) => {
+    const isLast = i === stages.length - 1;
+    if (!stage.name && !isLast && stages.length > 1) {
+      ctx.error(DiagnosticCode.StageRules, ctx.at([...path, i]), `Stage ${i} is not the last one, so it needs a 'name' for later stages to use.`);
+    }
+    if (stage.name && seen.has(stage.name)) {
+      ctx.error(DiagnosticCode.StageRules, ctx.at([...path, i, 'name']), `Duplicate stage name '${stage.name}'.`);
+    }
+    if (stage.name) seen.add(stage.name);
+  });
+}
+
+/**
+ * Checks a query file's stages against the workspace: each stage's source,
+ * measures, dimensions, time dimensions and filters. Earlier named stages are
+ * visible to later ones as models; their columns are not known until the
+ * engine runs them, so references into them are not checked here.
+ */
+export function checkQueryFile(stages: readonly QueryDef[], isList: boolean, ctx: CheckContext): void {
+  checkQueryStages(stages, [], ctx);
+  const earlier = new Set<string>();
+  stages.forEach((stage, i) => {
+    checkStage(stage, isList ? [i] : [], earlier, ctx);
+    if (stage.name) earlier.add(stage.name);
+  });
+}
+
+function checkStage(query: QueryDef, path: Path, earlierStages: ReadonlySet<string>, ctx: CheckContext): void {
+  const model = sourceModel(query, path, earlierStages, ctx);
+  if (!model) return;
+  const measureNames = new Set(query.measures?.flatMap((m) => (m.name ? [m.name] : [])) ?? []);
+  query.measures?.forEach((measure, i) => {
+    const formulaPath = [...path, 'measures', i, 'formula'];
+    const expr = parseAt(measure.formula, formulaPath, ctx, 'Measure');
+    if (expr) checkFormulaReferences(expr, formulaPath, { model, extraNames: measureNames }, ctx);
+  });
+  query.dimensions?.forEach((ref, i) => checkDimension(model, ref, [...path, 'dimensions', i], ctx, false));
+  query.time_dimensions?.forEach((td, i) => checkDimension(model, td.dimension, [...path, 'time_dimensions', i, 'dimension'], ctx, true));
+  query.filters?.forEach((filter, i) => {
+    const filterPath = [...path, 'filters', i];
+    const expr = parseAt(filter, filterPath, ctx, 'Filter');
+    if (expr) checkFormulaReferences(expr, filterPath, { model, extraNames: measureNames }, ctx);
+  });
+  checkMainTimeDimension(query, path, ctx);
+}
+
+/** The model a stage reads from; undefined when unknown (reported) or not checkable statically. */
+function sourceModel(query: QueryDef, path: Path, earlierStages: ReadonlySet<string>, ctx: CheckContext): ModelDef | undefined {
+  const source = query.source_model;
+  if (source.kind === 'inline') return source.model;
+  const name = source.kind === 'name' ? source.name : source.extension.source_name;
+  if (earlierStages.has(name)) return undefined;
+  const model = ctx.catalog.getModel(name);
+  if (!model) {
+    const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
+    ctx.error(DiagnosticCode.UnknownModel, span, `Model '${name}' not found.${didYouMean(name, [...ctx.catalog.modelNames(), ...earlierStages])}`);
+    return undefined;
+  }
+  if (model.source_queries?.length && model.columns.length === 0) return undefined;
+  return source.kind === 'extension' ? extend(model, source.extension) : model;
+}
+
+function extend(model: ModelDef, extension: { columns?: ColumnDef[]; measures?: ModelDef['measures']; joins?: ModelDef['joins'] }): ModelDef {
+  return {
+    ...model,
+    columns: [...model.columns, ...(extension.columns ?? [])],
+    measures: [...model.measures, ...(extension.measures ?? [])],
+    joins: [...model.joins, ...(extension.joins ?? [])],
+  };
+}
+
+function checkDimension(model: ModelDef, ref: ColumnRefDef, path: Path, ctx: CheckContext, mustBeTime: boolean): void {
+  const owner = dimensionOwner(model, ref, path, ctx.catalog, ctx);
+  if (!owner) return;
+  const column = owner.columns.find((c) => c.name === ref.name);
+  if (!column) {
+    ctx.error(
+      DiagnosticCode.UnknownReference,
+      ctx.at(path),
+      `Column '${ref.name}' not found in model '${owner.name}'.${didYouMean(ref.name, owner.columns.map((c) => c.name))}`,
+    );
+    return;
+  }
+  if (mustBeTime && !TIME_TYPES.has(column.type)) {
+    ctx.warning(DiagnosticCode.InvalidValue, ctx.at(path), `Time dimension '${ref.name}' is a ${column.type} column, not DATE or TIMESTAMP.`);
+  }
+}
+
+function dimensionOwner(model: ModelDef, ref: ColumnRefDef, path: Path, catalog: ModelCatalog, ctx: CheckContext): ModelDef | undefined {
+  if (!ref.model) return model;
+  const parts = ref.model.split('.');
+  // SLayer strips a redundant leading "<source model>." prefix.
+  const steps = parts[0] === model.name ? parts.slice(1) : parts;
+  const resolved = resolveJoinPath(model, steps, catalog);
+  if (resolved.ok) return resolved.model;
+  ctx.error(DiagnosticCode.UnknownModel, ctx.at(path), `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`);
+  return undefined;
+}
+
+function checkMainTimeDimension(query: QueryDef, path: Path, ctx: CheckContext): void {
+  const main = query.main_time_dimension;
+  if (main === undefined) return;
+  const names = query.time_dimensions?.map((td) => td.dimension.name) ?? [];
+  if (!names.includes(main.split('.').pop() ?? main)) {
+    ctx.error(
+      DiagnosticCode.UnknownReference,
+      ctx.at([...path, 'main_time_dimension']),
+      `main_time_dimension '${main}' is not in the query's time_dimensions (${names.join(', ') || 'none'}).`,
+    );
+  }
+}

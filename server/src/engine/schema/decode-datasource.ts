@@ -1,0 +1,93 @@
+import { isScalar } from 'yaml';
+import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import { int, str, type Decoder } from './decode';
+import { named } from './decode-model';
+import { dataSourceNameProblem } from './names';
+import type { DatasourceDef } from './types';
+
+const DATASOURCE_FIELDS = new Set([
+  'version',
+  'name',
+  'type',
+  'host',
+  'port',
+  'database',
+  'username',
+  'password',
+  'connection_string',
+  'schema_name',
+  'postgres_schema',
+  'description',
+  'connection_name',
+  'warehouse',
+  'role',
+  'credentials_json',
+]);
+
+/** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
+export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
+  'sqlite',
+  'duckdb',
+  'postgres',
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'clickhouse',
+  'bigquery',
+  'snowflake',
+  'mssql',
+  'sqlserver',
+  'tsql',
+  'redshift',
+  'trino',
+  'databricks',
+  'oracle',
+]);
+
+/** A port is a number, or an `${ENV_VAR}` reference resolved when connecting. */
+const portDecoder: Decoder<number | string> = (node, ctx, path) => {
+  if (isScalar(node) && typeof node.value === 'string' && /\$\{\w+\}/.test(node.value)) return node.value;
+  return int(node, ctx, path);
+};
+
+const POSTGRES_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
+  const map = ctx.expectMap(node, path, 'a datasource');
+  if (!map) return undefined;
+  const f = ctx.fields(map, path, DATASOURCE_FIELDS, { what: 'datasource', unknown: 'warn', aliases: { user: 'username' } });
+  const type = f.optional('type', str);
+  if (type !== undefined && !KNOWN_DATASOURCE_TYPES.has(type)) {
+    ctx.sink.warning(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'type']),
+      `Datasource type '${type}' is not one SLayer Studio can run (sqlite, duckdb, postgres); SLayer may still support it.`,
+    );
+  }
+  const postgresSchema = f.optional('postgres_schema', str);
+  if (postgresSchema !== undefined && !POSTGRES_IDENTIFIER.test(postgresSchema)) {
+    ctx.sink.error(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'postgres_schema']),
+      `postgres_schema must be a lower-case Postgres identifier ([a-z_][a-z0-9_]*), got '${postgresSchema}'.`,
+    );
+  }
+  return {
+    version: f.optional('version', int) ?? 2,
+    name: f.required('name', named((n) => dataSourceNameProblem(n, "Datasource 'name'"))) ?? '',
+    type,
+    host: f.optional('host', str),
+    port: f.optional('port', portDecoder),
+    database: f.optional('database', str),
+    username: f.optional('username', str),
+    password: f.optional('password', str),
+    connection_string: f.optional('connection_string', str),
+    schema_name: f.optional('schema_name', str),
+    postgres_schema: postgresSchema,
+    description: f.optional('description', str),
+    connection_name: f.optional('connection_name', str),
+    warehouse: f.optional('warehouse', str),
+    role: f.optional('role', str),
+    credentials_json: f.optional('credentials_json', str),
+  };
+};

@@ -1,0 +1,325 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, Scalar, type Document, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import type { ProblemSink } from './problems';
+import type { Span } from './source';
+import { closestName } from '../suggest';
+import { describeNode, MAX_ALIAS_RESOLUTIONS, spanOfNode, valueOffsetMapper } from './yaml-source';
+
+export type Path = readonly (string | number)[];
+
+export function pathKey(path: Path): string {
+  return path.join('.');
+}
+
+/**
+ * Where each decoded value came from. Validation rules and later features
+ * (hover, go-to-definition, write-back) ask for spans by path, e.g.
+ * `['measures', 2, 'formula']`.
+ */
+export class SourceMap {
+  private readonly values = new Map<string, Span>();
+  private readonly keys = new Map<string, Span>();
+  private readonly stringMappers = new Map<string, (index: number) => number>();
+
+  recordValue(path: Path, span: Span): void {
+    this.values.set(pathKey(path), span);
+  }
+
+  recordKey(path: Path, span: Span): void {
+    this.keys.set(pathKey(path), span);
+  }
+
+  recordString(path: Path, mapper: (index: number) => number): void {
+    this.stringMappers.set(pathKey(path), mapper);
+  }
+
+  value(path: Path): Span | undefined {
+    return this.values.get(pathKey(path));
+  }
+
+  key(path: Path): Span | undefined {
+    return this.keys.get(pathKey(path));
+  }
+
+  /** The value's span, else its key's, else the nearest ancestor's: there is always somewhere to point. */
+  best(path: Path): Span {
+    for (let length = path.length; length >= 0; length--) {
+      const prefix = path.slice(0, length);
+      const span = this.value(prefix) ?? this.key(prefix);
+      if (span) return span;
+    }
+    return { start: 0, end: 0 };
+  }
+
+  /** The exact span of characters [from, to) inside a string value, or the whole value when unknown. */
+  inner(path: Path, from: number, to: number): Span {
+    const mapper = this.stringMappers.get(pathKey(path));
+    if (!mapper) return this.best(path);
+    return { start: mapper(from), end: mapper(to) };
+  }
+
+  /** Every recorded value path, for features that walk the document (symbols, hovers). */
+  entries(): IterableIterator<[string, Span]> {
+    return this.values.entries();
+  }
+}
+
+export class DecodeContext {
+  private aliasesLeft = MAX_ALIAS_RESOLUTIONS;
+
+  constructor(
+    readonly doc: Document.Parsed,
+    readonly text: string,
+    readonly sink: ProblemSink,
+    readonly sources: SourceMap,
+    readonly warnOnUnknownFields: boolean,
+  ) {}
+
+  /** Follows aliases within a budget, so a hostile file cannot make the walk explode. */
+  resolve(node: unknown): YamlNode | undefined {
+    let current: unknown = node;
+    while (isAlias(current)) {
+      if (this.aliasesLeft-- <= 0) {
+        this.sink.error(
+          DiagnosticCode.AliasLimit,
+          spanOfNode(current),
+          `More than ${MAX_ALIAS_RESOLUTIONS} alias uses; the rest of this file is not checked.`,
+        );
+        return undefined;
+      }
+      current = current.resolve(this.doc);
+    }
+    if (current === null || current === undefined) return undefined;
+    return current as YamlNode;
+  }
+
+  expectMap(node: YamlNode | undefined, path: Path, what: string): YAMLMap | undefined {
+    if (isMap(node)) return node;
+    this.wrongType(node, path, `${what} (a mapping)`);
+    return undefined;
+  }
+
+  expectSeq(node: YamlNode | undefined, path: Path, what: string): YAMLSeq | undefined {
+    if (isSeq(node)) return node;
+    this.wrongType(node, path, `${what} (a list)`);
+    return undefined;
+  }
+
+  wrongType(node: YamlNode | undefined, path: Path, expected: string): void {
+    const span = node ? spanOfNode(node) : this.sources.best(path);
+    this.sink.error(DiagnosticCode.WrongType, span, `${label(path)}: expected ${expected}, got ${describeNode(node)}.`);
+  }
+
+  record(path: Path, node: YamlNode): void {
+    this.sources.recordValue(path, spanOfNode(node));
+    if (isScalar(node)) {
+      const mapper = valueOffsetMapper(node, this.text);
+      if (mapper) this.sources.recordString(path, mapper);
+    }
+  }
+
+  /** Reads a mapping's fields by name; unknown keys are reported once, here. */
+  fields(map: YAMLMap, path: Path, known: ReadonlySet<string>, options: FieldOptions): FieldReader {
+    return new FieldReader(this, map, path, known, options);
+  }
+}
+
+export interface FieldOptions {
+  /** What the mapping is, for messages ("column", "query"). */
+  what: string;
+  /** SLayer ignores unknown model fields but rejects unknown query fields. */
+  unknown: 'warn' | 'error';
+  /** Old spellings SLayer still reads, e.g. `user` for `username`. */
+  aliases?: Readonly<Record<string, string>>;
+}
+
+export type Decoder<T> = (node: YamlNode, ctx: DecodeContext, path: Path) => T | undefined;
+
+export class FieldReader {
+  private readonly byName = new Map<string, YamlNode | undefined>();
+
+  constructor(
+    private readonly ctx: DecodeContext,
+    map: YAMLMap,
+    private readonly path: Path,
+    known: ReadonlySet<string>,
+    options: FieldOptions,
+  ) {
+    for (const item of map.items) {
+      if (!isPair(item)) continue;
+      const keyNode = ctx.resolve(item.key);
+      const keyValue: unknown = isScalar(keyNode) ? keyNode.value : undefined;
+      if (typeof keyValue !== 'string') {
+        ctx.sink.error(DiagnosticCode.WrongType, spanOfNode(keyNode), `${options.what} keys must be strings.`);
+        continue;
+      }
+      const name = options.aliases?.[keyValue] ?? keyValue;
+      ctx.sources.recordKey([...path, name], spanOfNode(keyNode));
+      if (!known.has(name)) {
+        this.reportUnknown(keyValue, spanOfNode(keyNode), known, options);
+        continue;
+      }
+      const valueNode = ctx.resolve(item.value);
+      if (valueNode) ctx.record([...path, name], valueNode);
+      this.byName.set(name, valueNode);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** Absent or null gives undefined, as for SLayer's Optional fields. */
+  optional<T>(name: string, decode: Decoder<T>): T | undefined {
+    const node = this.byName.get(name);
+    if (node === undefined || isNull(node)) return undefined;
+    return decode(node, this.ctx, [...this.path, name]);
+  }
+
+  required<T>(name: string, decode: Decoder<T>): T | undefined {
+    if (!this.byName.has(name) || isNull(this.byName.get(name))) {
+      const span = this.ctx.sources.key([...this.path, name]) ?? this.ctx.sources.best(this.path);
+      this.ctx.sink.error(DiagnosticCode.MissingField, span, `${label(this.path)}: '${name}' is required.`);
+      return undefined;
+    }
+    return this.optional(name, decode);
+  }
+
+  node(name: string): YamlNode | undefined {
+    return this.byName.get(name);
+  }
+
+  private reportUnknown(key: string, span: Span, known: ReadonlySet<string>, options: FieldOptions): void {
+    const hint = closestName(key, known);
+    const suggestion = hint ? ` Did you mean '${hint}'?` : '';
+    if (options.unknown === 'error') {
+      this.ctx.sink.error(DiagnosticCode.UnknownField, span, `Unknown ${options.what} field '${key}'.${suggestion}`);
+    } else if (this.ctx.warnOnUnknownFields) {
+      this.ctx.sink.warning(
+        DiagnosticCode.UnknownField,
+        span,
+        `SLayer does not know the ${options.what} field '${key}'; it is kept in the file but ignored.${suggestion}`,
+      );
+    }
+  }
+}
+
+function isNull(node: YamlNode | undefined): boolean {
+  return isScalar(node) && node.value === null;
+}
+
+/** "columns[2].name", for messages. */
+export function label(path: Path): string {
+  if (path.length === 0) return 'Document';
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${part}` : part;
+  }
+  return out;
+}
+
+export const str: Decoder<string> = (node, ctx, path) => {
+  if (isScalar(node) && typeof node.value === 'string') return node.value;
+  ctx.wrongType(node, path, 'a string');
+  return undefined;
+};
+
+export const bool: Decoder<boolean> = (node, ctx, path) => {
+  if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+  ctx.wrongType(node, path, 'true or false');
+  return undefined;
+};
+
+export const int: Decoder<number> = (node, ctx, path) => {
+  if (isScalar(node) && typeof node.value === 'number' && Number.isInteger(node.value)) return node.value;
+  ctx.wrongType(node, path, 'an integer');
+  return undefined;
+};
+
+export const nonNegativeInt: Decoder<number> = (node, ctx, path) => {
+  const value = int(node, ctx, path);
+  if (value !== undefined && value < 0) {
+    ctx.sink.error(DiagnosticCode.InvalidValue, spanOfNode(node), `${label(path)} must not be negative.`);
+    return undefined;
+  }
+  return value;
+};
+
+/** Any plain data (meta, variables); aliases are expanded within the same budget. */
+export const plainData: Decoder<unknown> = (node, ctx, path) => toPlain(node, ctx, path, 0);
+
+export const record: Decoder<Record<string, unknown>> = (node, ctx, path) => {
+  if (!isMap(node)) {
+    ctx.wrongType(node, path, 'a mapping');
+    return undefined;
+  }
+  const value = toPlain(node, ctx, path, 0);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+};
+
+const MAX_PLAIN_DEPTH = 64;
+
+function toPlain(node: YamlNode, ctx: DecodeContext, path: Path, depth: number): unknown {
+  if (depth > MAX_PLAIN_DEPTH) return undefined;
+  if (isScalar(node)) return node.value;
+  if (isSeq(node)) {
+    return node.items.map((item, i) => {
+      const resolved = ctx.resolve(item);
+      return resolved ? toPlain(resolved, ctx, [...path, i], depth + 1) : null;
+    });
+  }
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    for (const pair of node.items) {
+      const key = ctx.resolve(pair.key);
+      const value = ctx.resolve(pair.value);
+      const keyText = isScalar(key) ? String(key.value) : '';
+      out[keyText] = value ? toPlain(value, ctx, [...path, keyText], depth + 1) : null;
+    }
+    return out;
+  }
+  return undefined;
+}
+
+export function enumOf<T extends string>(values: readonly T[], options: { caseInsensitive?: boolean } = {}): Decoder<T> {
+  return (node, ctx, path) => {
+    const text = str(node, ctx, path);
+    if (text === undefined) return undefined;
+    const wanted = options.caseInsensitive ? text.trim().toLowerCase() : text;
+    const match = values.find((value) => value === wanted);
+    if (match !== undefined) return match;
+    const hint = closestName(text, new Set(values));
+    ctx.sink.error(
+      DiagnosticCode.InvalidValue,
+      spanOfNode(node),
+      `${label(path)}: '${text}' is not one of ${values.join(', ')}.${hint ? ` Did you mean '${hint}'?` : ''}`,
+    );
+    return undefined;
+  };
+}
+
+export function listOf<T>(item: Decoder<T>, what: string): Decoder<T[]> {
+  return (node, ctx, path) => {
+    const seq = ctx.expectSeq(node, path, what);
+    if (!seq) return undefined;
+    const out: T[] = [];
+    seq.items.forEach((child, i) => {
+      const resolved = ctx.resolve(child);
+      const childPath = [...path, i];
+      if (!resolved) {
+        ctx.wrongType(undefined, childPath, 'a value');
+        return;
+      }
+      ctx.record(childPath, resolved);
+      const value = item(resolved, ctx, childPath);
+      if (value !== undefined) out.push(value);
+    });
+    return out;
+  };
+}
+
+/** Keeps a scalar string's exact source mapping even when it sits in a list. */
+export function isStringScalar(node: YamlNode | undefined): node is Scalar<string> {
+  return isScalar(node) && typeof node.value === 'string';
+}

@@ -1,0 +1,91 @@
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Document, type Node as YamlNode } from 'yaml';
+import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import type { ProblemSink } from './problems';
+import type { Span } from './source';
+
+/** Files larger than this are not parsed: a model file this big is a mistake, and parsing it would stall the server. */
+export const MAX_FILE_BYTES = 2 * 1024 * 1024;
+/** Alias dereferences per file; a billion-laughs file hits this instead of eating memory. */
+export const MAX_ALIAS_RESOLUTIONS = 10_000;
+
+export interface ParsedYaml {
+  doc: Document.Parsed | undefined;
+  text: string;
+}
+
+/** Parses one YAML file, reporting syntax errors, duplicate keys and extra documents with exact spans. */
+export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
+  if (text.length > MAX_FILE_BYTES) {
+    sink.error(
+      DiagnosticCode.FileTooLarge,
+      { start: 0, end: 0 },
+      `File is ${Math.round(text.length / 1024)} KiB; files over ${MAX_FILE_BYTES / 1024} KiB are not checked.`,
+    );
+    return { doc: undefined, text };
+  }
+  const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const list = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    for (const error of doc.errors) {
+      const code = error.code === 'DUPLICATE_KEY' ? DiagnosticCode.DuplicateKey : DiagnosticCode.YamlSyntax;
+      sink.error(code, spanOfPos(error.pos, text.length), firstLine(error.message));
+    }
+    for (const warning of doc.warnings) {
+      sink.warning(DiagnosticCode.YamlSyntax, spanOfPos(warning.pos, text.length), firstLine(warning.message));
+    }
+  }
+  const [first, ...rest] = list;
+  for (const extra of rest) {
+    const start = extra.range[0];
+    sink.error(
+      DiagnosticCode.MultipleDocuments,
+      { start, end: Math.max(start, extra.range[1]) },
+      'SLayer reads one YAML document per file; this second document is ignored.',
+    );
+  }
+  const usable = first && first.errors.length === 0 ? first : undefined;
+  return { doc: usable, text };
+}
+
+function spanOfPos(pos: [number, number], length: number): Span {
+  const start = Math.min(pos[0], length);
+  return { start, end: Math.min(Math.max(pos[1], start), length) };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+export function spanOfNode(node: YamlNode | null | undefined): Span {
+  const range = node?.range;
+  if (!range) return { start: 0, end: 0 };
+  return { start: range[0], end: range[1] };
+}
+
+export function describeNode(node: unknown): string {
+  if (node === null || node === undefined) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    const value: unknown = node.value;
+    if (value === null) return 'null';
+    if (typeof value === 'string') return 'a string';
+    if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a number';
+    if (typeof value === 'boolean') return 'a boolean';
+    return typeof value;
+  }
+  if (isAlias(node)) return 'an alias';
+  return 'an unsupported value';
+}
+
+/** Where the characters of a string scalar's value sit in the source, when that can be known exactly. */
+export function valueOffsetMapper(node: Scalar, text: string): ((index: number) => number) | undefined {
+  const range = node.range;
+  const value: unknown = node.value;
+  if (!range || typeof value !== 'string') return undefined;
+  const raw = text.slice(range[0], range[1]);
+  if (node.type === Scalar.PLAIN && raw === value) return (i) => range[0] + i;
+  const quoted = node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE;
+  if (quoted && raw.slice(1, -1) === value) return (i) => range[0] + 1 + i;
+  return undefined;
+}

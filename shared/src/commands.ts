@@ -1,0 +1,13 @@
+/** Every command the extension contributes, declared once (package.json mirrors it; a test checks). */
+export const Commands = {
+  restartServer: 'slayer.restartServer',
+  showOutput: 'slayer.showOutput',
+  showStorageRoots: 'slayer.showStorageRoots',
+} as const;
+export type CommandId = (typeof Commands)[keyof typeof Commands];
+
+export const COMMAND_TITLES: Record<CommandId, string> = {
+  'slayer.restartServer': 'SLayer: Restart Language Server',
+  'slayer.showOutput': 'SLayer: Show Output',
+  'slayer.showStorageRoots': 'SLayer: Show Storage Roots',
+};

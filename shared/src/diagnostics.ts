@@ -1,0 +1,41 @@
+/**
+ * Diagnostic codes, declared once. Each names one rule; the code travels with
+ * the LSP diagnostic and the CLI's JSON output, so quick fixes and scripts can
+ * key on it.
+ */
+export const DiagnosticCode = {
+  YamlSyntax: 'yaml-syntax',
+  DuplicateKey: 'duplicate-key',
+  MultipleDocuments: 'multiple-documents',
+  AliasLimit: 'alias-limit',
+  FileTooLarge: 'file-too-large',
+  WrongType: 'wrong-type',
+  MissingField: 'missing-field',
+  UnknownField: 'unknown-field',
+  InvalidName: 'invalid-name',
+  InvalidValue: 'invalid-value',
+  SourceExclusive: 'source-exclusive',
+  LegacyType: 'legacy-type',
+  AggregationNotAllowed: 'aggregation-not-allowed',
+  UnknownAggregation: 'unknown-aggregation',
+  MissingAggregationParam: 'missing-aggregation-param',
+  MeasureCycle: 'measure-cycle',
+  ReservedName: 'reserved-name',
+  DuplicateName: 'duplicate-name',
+  NameClash: 'name-clash',
+  CustomAggregationFormula: 'custom-aggregation-formula',
+  UnknownReference: 'unknown-reference',
+  UnknownModel: 'unknown-model',
+  UnknownDataSource: 'unknown-data-source',
+  QueryVariablesNotQueryBacked: 'query-variables-not-query-backed',
+  EngineManagedField: 'engine-managed-field',
+  FormulaSyntax: 'formula-syntax',
+  SqlModeFilter: 'sql-mode-filter',
+  FileLocation: 'file-location',
+  SchemaVersion: 'schema-version',
+  StageRules: 'stage-rules',
+  AmbiguousModel: 'ambiguous-model',
+} as const;
+export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
+
+export type Severity = 'error' | 'warning' | 'info';

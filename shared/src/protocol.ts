@@ -1,0 +1,48 @@
+/**
+ * Every custom LSP message, declared once and typed. The client and the tests
+ * send these through `sendRequest(Requests.x, params)`; the server registers
+ * handlers through the same table, so a renamed method breaks the build, not
+ * the user.
+ */
+
+/** One storage root the server indexed. */
+export interface StorageRootInfo {
+  /** Absolute path of the folder holding `models/`. */
+  path: string;
+  models: number;
+  datasources: number;
+  queries: number;
+}
+
+export interface FileCheckSummary {
+  files: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface RequestMap {
+  'slayer/listStorageRoots': { params: Record<string, never>; result: StorageRootInfo[] };
+  'slayer/checkSummary': { params: Record<string, never>; result: FileCheckSummary };
+}
+
+export interface NotificationMap {
+  /** Sent after each full or incremental re-index, so a status item can show it. */
+  'slayer/indexed': { roots: number; files: number; errors: number; warnings: number; millis: number };
+}
+
+export type RequestMethod = keyof RequestMap;
+export type NotificationMethod = keyof NotificationMap;
+export type RequestParams<M extends RequestMethod> = RequestMap[M]['params'];
+export type RequestResult<M extends RequestMethod> = RequestMap[M]['result'];
+
+export const Requests = {
+  listStorageRoots: 'slayer/listStorageRoots',
+  checkSummary: 'slayer/checkSummary',
+} as const satisfies Record<string, RequestMethod>;
+
+export const Notifications = {
+  indexed: 'slayer/indexed',
+} as const satisfies Record<string, NotificationMethod>;
+
+/** The language id of SLayer model, datasource and query files. */
+export const LANGUAGE_ID = 'slayer-yaml';
