@@ -46,3 +46,17 @@ export const Notifications = {
 
 /** The language id of SLayer model, datasource and query files. */
 export const LANGUAGE_ID = 'slayer-yaml';
+
+/** Anything that can send a JSON-RPC request: the extension's LanguageClient, a test's MessageConnection. */
+export interface RequestSender {
+  sendRequest<R>(method: string, params: unknown): Promise<R>;
+}
+
+/** The one typed way to send a custom request; the result type follows from the method. */
+export function sendTypedRequest<M extends RequestMethod>(
+  sender: RequestSender,
+  method: M,
+  params: RequestParams<M>,
+): Promise<RequestResult<M>> {
+  return sender.sendRequest<RequestResult<M>>(method, params);
+}

@@ -1,0 +1,72 @@
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { Commands } from '../../shared/src/commands';
+import { LANGUAGE_ID, Notifications, Requests, sendTypedRequest, type NotificationMap } from '../../shared/src/protocol';
+import { SETTINGS_SECTION } from '../../shared/src/settings';
+import { registerLanguageGuard } from './language-guard';
+import { SlayerStatus } from './status';
+
+let client: LanguageClient | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('SLayer', { log: true });
+  const status = new SlayerStatus();
+  context.subscriptions.push(output, status);
+  registerLanguageGuard(context);
+  registerCommands(context, output);
+  try {
+    client = createClient(context, output);
+    client.onNotification(Notifications.indexed, (info: NotificationMap['slayer/indexed']) => status.indexed(info));
+    await client.start();
+  } catch (error) {
+    // rust-analyzer's lesson: an activation failure must be visible, not buried in a log.
+    const message = error instanceof Error ? error.message : String(error);
+    status.failed(message);
+    output.error(`Failed to start the SLayer language server: ${message}`);
+    const choice = await vscode.window.showErrorMessage(`SLayer language server failed to start: ${message}`, 'Show Output');
+    if (choice) output.show();
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+  client = undefined;
+}
+
+function createClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: LANGUAGE_ID },
+      { scheme: 'file', pattern: '**/*.query.{yaml,yml,json}' },
+    ],
+    synchronize: { configurationSection: SETTINGS_SECTION },
+    initializationOptions: vscode.workspace.getConfiguration(SETTINGS_SECTION),
+    outputChannel: output,
+  };
+  return new LanguageClient('slayer', 'SLayer', serverOptions, clientOptions);
+}
+
+function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(Commands.showOutput, () => output.show()),
+    vscode.commands.registerCommand(Commands.restartServer, async () => {
+      await client?.restart();
+    }),
+    vscode.commands.registerCommand(Commands.showStorageRoots, async () => {
+      if (!client) return;
+      const roots = await sendTypedRequest(client, Requests.listStorageRoots, {});
+      const items = roots.map((root) => ({
+        label: root.path,
+        description: `${root.models} models, ${root.datasources} datasources, ${root.queries} queries`,
+      }));
+      await vscode.window.showQuickPick(items.length ? items : [{ label: 'No storage roots found', description: '' }], {
+        title: 'SLayer storage roots',
+      });
+    }),
+  );
+}

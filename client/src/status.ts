@@ -1,0 +1,35 @@
+import * as vscode from 'vscode';
+import { Commands } from '../../shared/src/commands';
+import type { NotificationMap } from '../../shared/src/protocol';
+
+/** One status bar item: what the server indexed, and whether anything is wrong. */
+export class SlayerStatus implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('slayer.status', vscode.StatusBarAlignment.Left, 10);
+
+  constructor() {
+    this.item.name = 'SLayer';
+    this.item.command = Commands.showOutput;
+    this.starting();
+    this.item.show();
+  }
+
+  starting(): void {
+    this.item.text = '$(sync~spin) SLayer';
+    this.item.tooltip = 'SLayer language server is starting';
+  }
+
+  indexed(info: NotificationMap['slayer/indexed']): void {
+    const problems = info.errors > 0 ? `$(error) ${info.errors}` : '$(check)';
+    this.item.text = `SLayer ${problems}`;
+    this.item.tooltip = `${info.files} SLayer files in ${info.roots} storage root(s), ${info.errors} errors, ${info.warnings} warnings (indexed in ${info.millis} ms)`;
+  }
+
+  failed(message: string): void {
+    this.item.text = '$(warning) SLayer';
+    this.item.tooltip = `SLayer language server failed: ${message}`;
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,50 @@
+import { isSlayerError, toSlayerError } from '../../shared/src/errors';
+import { parseArgs } from './cli/args';
+import { runCheck } from './cli/check';
+import { startServer } from './server';
+
+const USAGE = `slayer-ls: the SLayer Studio engine, headless.
+
+Usage:
+  slayer-ls check [--storage DIR] [--format text|json]   Check every model, datasource and query file under DIR
+  slayer-ls serve --stdio                               Run the language server over stdio
+  slayer-ls --version | --help
+
+check exits 1 when there are errors, 0 otherwise, and 2 on bad usage.
+`;
+
+const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc']);
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, BOOLEAN_FLAGS);
+  if (args.options.has('version') || args.command === '--version') {
+    process.stdout.write('slayer-ls 0.1.0\n');
+    return 0;
+  }
+  switch (args.command) {
+    case 'check':
+      return runCheck(args, process.stdout, process.stderr);
+    case 'serve':
+      startServer();
+      return -1;
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return args.command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`Unknown command '${args.command}'.\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    const slayerError = toSlayerError(error);
+    process.stderr.write(`slayer-ls: ${slayerError.message}\n`);
+    process.exitCode = isSlayerError(error) ? 2 : 70;
+  },
+);

@@ -1,0 +1,238 @@
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { FSWatcher } from 'chokidar';
+import {
+  TextDocumentSyncKind,
+  TextDocuments,
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+  type WorkDoneProgressReporter,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { toSlayerError } from '../../shared/src/errors';
+import {
+  Notifications,
+  Requests,
+  type FileCheckSummary,
+  type NotificationMap,
+  type RequestMap,
+  type RequestMethod,
+  type StorageRootInfo,
+} from '../../shared/src/protocol';
+import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
+import { toDiagnostics } from './features/diagnostics';
+import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
+import { PathMatcher } from './workspace/glob';
+import { WorkspaceIndex } from './workspace/index';
+import { watchWorkspace } from './workspace/watcher';
+
+/**
+ * The LSP side of the server: it turns protocol events into index updates and
+ * index results into diagnostics. All state changes run one at a time through
+ * `serial`, so a disk event and a keystroke never interleave halfway.
+ */
+export class SlayerSession {
+  private readonly documents = new TextDocuments(TextDocument);
+  private readonly index = new WorkspaceIndex({ warnOnUnknownFields: DEFAULT_SETTINGS.warnOnUnknownFields });
+  private settings: SlayerSettings = DEFAULT_SETTINGS;
+  private folders: string[] = [];
+  private watcher: FSWatcher | undefined;
+  private supportsConfiguration = false;
+  private supportsProgress = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly published = new Set<string>();
+
+  constructor(private readonly connection: Connection) {}
+
+  start(): void {
+    this.connection.onInitialize((params) => this.initialize(params));
+    this.connection.onInitialized(() => this.serial(() => this.reindex()));
+    this.connection.onDidChangeConfiguration(() => this.serial(() => this.reindex()));
+    this.connection.onShutdown(() => this.stopWatching());
+    this.documents.onDidChangeContent((event) => {
+      const file = toPath(event.document.uri);
+      if (file) this.serial(() => this.afterUpdate(this.index.setOverlay(file, event.document.getText())));
+    });
+    this.documents.onDidClose((event) => {
+      const file = toPath(event.document.uri);
+      if (file) this.serial(() => this.afterUpdate(this.index.clearOverlay(file)));
+    });
+    this.handle(Requests.listStorageRoots, () => this.storageRootInfo());
+    this.handle(Requests.checkSummary, () => this.summary());
+    this.documents.listen(this.connection);
+    this.connection.listen();
+  }
+
+  private initialize(params: InitializeParams): InitializeResult {
+    this.supportsConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    this.supportsProgress = Boolean(params.capabilities.window?.workDoneProgress);
+    this.settings = normalizeSettings(params.initializationOptions);
+    this.folders = workspaceFolders(params);
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      serverInfo: { name: 'slayer-ls', version: '0.1.0' },
+    };
+  }
+
+  /** Typed registration: the method's params and result come from the shared request map. */
+  private handle<M extends RequestMethod>(method: M, handler: (params: RequestMap[M]['params']) => Promise<RequestMap[M]['result']> | RequestMap[M]['result']): void {
+    this.connection.onRequest(method, async (params: RequestMap[M]['params']) => {
+      try {
+        return await handler(params);
+      } catch (error) {
+        const slayerError = toSlayerError(error);
+        this.connection.console.error(`${method} failed: ${slayerError.message}`);
+        throw slayerError;
+      }
+    });
+  }
+
+  private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {
+    void this.connection.sendNotification(method, params);
+  }
+
+  /** Runs state changes one after another; a failure is logged and never stops the queue. */
+  private serial(task: () => Promise<void>): void {
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      this.connection.console.error(`SLayer: ${toSlayerError(error).message}`);
+    });
+  }
+
+  private async reindex(): Promise<void> {
+    const started = Date.now();
+    this.settings = await this.fetchSettings();
+    this.index.setOptions({ warnOnUnknownFields: this.settings.warnOnUnknownFields });
+    const progress = await this.beginProgress('SLayer: indexing models');
+    const exclude = new PathMatcher(this.settings.exclude);
+    const discovered = await discoverWorkspace(this.folders, exclude);
+    const explicit = await this.explicitRoots();
+    const roots = [...new Set([...discovered.roots, ...explicit])];
+    const files = new Set(discovered.files);
+    for (const root of explicit) for (const file of await listRootFiles(root)) files.add(file);
+    progress?.report(50, `${files.size} files`);
+    await this.index.load(roots, [...files]);
+    for (const document of this.documents.all()) {
+      const file = toPath(document.uri);
+      if (file) await this.index.setOverlay(file, document.getText());
+    }
+    this.publishAll();
+    progress?.done();
+    this.restartWatcher(roots, exclude);
+    this.notify(Notifications.indexed, { roots: roots.length, files: files.size, ...this.counts(), millis: Date.now() - started });
+    this.connection.console.info(`SLayer: indexed ${files.size} files in ${roots.length} storage root(s) in ${Date.now() - started} ms`);
+  }
+
+  private async explicitRoots(): Promise<string[]> {
+    const base = this.folders[0] ?? process.cwd();
+    const roots: string[] = [];
+    for (const configured of this.settings.storageRoots) {
+      const root = path.resolve(base, configured);
+      if (await isExplicitRoot(root)) roots.push(root);
+      else this.connection.console.warn(`SLayer: slayer.storageRoots entry '${configured}' has no models/ or datasources/ folder; skipped.`);
+    }
+    return roots;
+  }
+
+  private async fetchSettings(): Promise<SlayerSettings> {
+    if (!this.supportsConfiguration) return this.settings;
+    const raw: unknown = await this.connection.workspace.getConfiguration(SETTINGS_SECTION);
+    return normalizeSettings(raw);
+  }
+
+  private async beginProgress(title: string): Promise<WorkDoneProgressReporter | undefined> {
+    if (!this.supportsProgress) return undefined;
+    const reporter = await this.connection.window.createWorkDoneProgress();
+    reporter.begin(title, 0, undefined, false);
+    return reporter;
+  }
+
+  private restartWatcher(roots: readonly string[], exclude: PathMatcher): void {
+    this.stopWatching();
+    const targets = [...new Set([...this.folders, ...roots])];
+    if (targets.length === 0) return;
+    this.watcher = watchWorkspace(targets, exclude, {
+      changed: (file) => this.serial(() => this.afterUpdate(this.index.fileChangedOnDisk(file))),
+      deleted: (file) => this.serial(() => this.afterUpdate(this.index.fileDeleted(file))),
+    });
+  }
+
+  private stopWatching(): void {
+    void this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private async afterUpdate(update: Promise<string[]>): Promise<void> {
+    for (const file of await update) this.publish(file);
+  }
+
+  private publishAll(): void {
+    const current = new Set<string>();
+    for (const state of this.index.allFiles()) {
+      current.add(state.path);
+      this.publish(state.path);
+    }
+    for (const stale of [...this.published].filter((file) => !current.has(file))) this.publish(stale);
+  }
+
+  private publish(file: string): void {
+    const state = this.index.get(file);
+    const uri = this.uriFor(file);
+    const diagnostics = state ? toDiagnostics(state.problems, state.parsed.text) : [];
+    if (diagnostics.length === 0 && !this.published.has(file)) return;
+    if (diagnostics.length > 0) this.published.add(file);
+    else this.published.delete(file);
+    void this.connection.sendDiagnostics({ uri, diagnostics });
+  }
+
+  private uriFor(file: string): string {
+    const open = this.documents.all().find((document) => toPath(document.uri) === file);
+    return open?.uri ?? pathToFileURL(file).toString();
+  }
+
+  private storageRootInfo(): StorageRootInfo[] {
+    return this.index.storageRoots().map((root) => {
+      const info: StorageRootInfo = { path: root, models: 0, datasources: 0, queries: 0 };
+      for (const state of this.index.allFiles()) {
+        if (state.root !== root) continue;
+        if (state.classified.kind === 'model') info.models++;
+        else if (state.classified.kind === 'datasource') info.datasources++;
+        else info.queries++;
+      }
+      return info;
+    });
+  }
+
+  private counts(): { errors: number; warnings: number } {
+    let errors = 0;
+    let warnings = 0;
+    for (const state of this.index.allFiles()) {
+      for (const problem of state.problems) {
+        if (problem.severity === 'error') errors++;
+        else if (problem.severity === 'warning') warnings++;
+      }
+    }
+    return { errors, warnings };
+  }
+
+  private summary(): FileCheckSummary {
+    return { files: [...this.index.allFiles()].length, ...this.counts() };
+  }
+}
+
+function workspaceFolders(params: InitializeParams): string[] {
+  const uris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  return uris.flatMap((uri) => {
+    const file = toPath(uri);
+    return file ? [file] : [];
+  });
+}
+
+function toPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return path.resolve(fileURLToPath(uri));
+  } catch {
+    return undefined;
+  }
+}
