@@ -1,7 +1,18 @@
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
 import { Commands } from '../../shared/src/commands';
-import { LANGUAGE_ID, Notifications, Requests, sendTypedRequest, type NotificationMap } from '../../shared/src/protocol';
+import {
+  LANGUAGE_ID,
+  Notifications,
+  Requests,
+  sendTypedRequest,
+  type NotificationMap,
+} from '../../shared/src/protocol';
 import { SETTINGS_SECTION } from '../../shared/src/settings';
 import { registerLanguageGuard } from './language-guard';
 import { SlayerStatus } from './status';
@@ -23,7 +34,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const message = error instanceof Error ? error.message : String(error);
     status.failed(message);
     output.error(`Failed to start the SLayer language server: ${message}`);
-    const choice = await vscode.window.showErrorMessage(`SLayer language server failed to start: ${message}`, 'Show Output');
+    const choice = await vscode.window.showErrorMessage(
+      `SLayer language server failed to start: ${message}`,
+      'Show Output',
+    );
     if (choice) output.show();
   }
 }

@@ -354,12 +354,12 @@ function buildCalendar(startDate: string, months: number): Calendar {
 // Reference data (written for this demo)
 // ---------------------------------------------------------------------------
 
-const REGIONS = ['Northeast', 'Midwest', 'West', 'South'] as const;
+type Region = 'Northeast' | 'Midwest' | 'West' | 'South';
 
 interface StoreBlueprint {
   name: string;
   city: string;
-  region: (typeof REGIONS)[number];
+  region: Region;
   /** Opening date as a fraction of the history length; negative means before it starts. */
   opensAt: number;
   dayOfMonth: number;

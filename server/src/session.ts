@@ -76,7 +76,10 @@ export class SlayerSession {
   }
 
   /** Typed registration: the method's params and result come from the shared request map. */
-  private handle<M extends RequestMethod>(method: M, handler: (params: RequestMap[M]['params']) => Promise<RequestMap[M]['result']> | RequestMap[M]['result']): void {
+  private handle<M extends RequestMethod>(
+    method: M,
+    handler: (params: RequestMap[M]['params']) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'],
+  ): void {
     this.connection.onRequest(method, async (params: RequestMap[M]['params']) => {
       try {
         return await handler(params);
@@ -119,8 +122,15 @@ export class SlayerSession {
     this.publishAll();
     progress?.done();
     this.restartWatcher(roots, exclude);
-    this.notify(Notifications.indexed, { roots: roots.length, files: files.size, ...this.counts(), millis: Date.now() - started });
-    this.connection.console.info(`SLayer: indexed ${files.size} files in ${roots.length} storage root(s) in ${Date.now() - started} ms`);
+    this.notify(Notifications.indexed, {
+      roots: roots.length,
+      files: files.size,
+      ...this.counts(),
+      millis: Date.now() - started,
+    });
+    this.connection.console.info(
+      `SLayer: indexed ${files.size} files in ${roots.length} storage root(s) in ${Date.now() - started} ms`,
+    );
   }
 
   private async explicitRoots(): Promise<string[]> {
@@ -129,7 +139,10 @@ export class SlayerSession {
     for (const configured of this.settings.storageRoots) {
       const root = path.resolve(base, configured);
       if (await isExplicitRoot(root)) roots.push(root);
-      else this.connection.console.warn(`SLayer: slayer.storageRoots entry '${configured}' has no models/ or datasources/ folder; skipped.`);
+      else
+        this.connection.console.warn(
+          `SLayer: slayer.storageRoots entry '${configured}' has no models/ or datasources/ folder; skipped.`,
+        );
     }
     return roots;
   }
@@ -153,7 +166,7 @@ export class SlayerSession {
     if (targets.length === 0) return;
     this.watcher = watchWorkspace(targets, exclude, {
       changed: (file) => this.serial(() => this.afterUpdate(this.index.fileChangedOnDisk(file))),
-      deleted: (file) => this.serial(() => this.afterUpdate(this.index.fileDeleted(file))),
+      deleted: (file) => this.serial(() => this.afterUpdate(Promise.resolve(this.index.fileDeleted(file)))),
     });
   }
 

@@ -51,7 +51,11 @@ describe('diagnostics over stdio', () => {
     const customers = shop.file('models/shop/customers.yaml');
     await client.open(customers, CUSTOMERS_MODEL);
     await client.replace(customers, CUSTOMERS_MODEL.replace('- name: region', '- name: territory'));
-    const diagnostics = await client.waitForDiagnostics(orders, (d) => d.some((x) => x.message.includes("'region'")), 'region missing');
+    const diagnostics = await client.waitForDiagnostics(
+      orders,
+      (d) => d.some((x) => x.message.includes("'region'")),
+      'region missing',
+    );
     const regionError = diagnostics.find((d) => d.message.includes("'region'"));
     assert.equal(regionError?.code, 'unknown-reference');
     assert.match(regionError?.message ?? '', /Column 'region' not found in model 'customers'/);
@@ -64,7 +68,11 @@ describe('diagnostics over stdio', () => {
   test('a file changed on disk without any editor event updates diagnostics', async () => {
     const orders = shop.file('models/shop/orders.yaml');
     writeFileSync(orders, ORDERS_MODEL.replace('data_source: shop', 'data_source: warehouse'));
-    const diagnostics = await client.waitForDiagnostics(orders, (d) => d.some((x) => x.code === 'unknown-data-source'), 'unknown data source');
+    const diagnostics = await client.waitForDiagnostics(
+      orders,
+      (d) => d.some((x) => x.code === 'unknown-data-source'),
+      'unknown data source',
+    );
     const error = diagnostics.find((d) => d.code === 'unknown-data-source');
     assert.equal(error?.range.start.line, 2);
     assert.match(error?.message ?? '', /Datasource 'warehouse' not found/);
@@ -78,7 +86,11 @@ describe('diagnostics over stdio', () => {
     const orders = shop.file('models/shop/orders.yaml');
     const { rmSync } = await import('node:fs');
     rmSync(customers);
-    await client.waitForDiagnostics(orders, (d) => d.some((x) => x.code === 'unknown-model'), 'the join target is gone');
+    await client.waitForDiagnostics(
+      orders,
+      (d) => d.some((x) => x.code === 'unknown-model'),
+      'the join target is gone',
+    );
     writeFileSync(customers, CUSTOMERS_MODEL);
     await client.waitForDiagnostics(orders, (d) => d.length === 0, 'the join target is back');
   });

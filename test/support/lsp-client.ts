@@ -40,7 +40,10 @@ export class TestClient {
   static async start(workspace: string, settings: Record<string, unknown> = {}): Promise<TestClient> {
     const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     if (!child.stdout || !child.stdin) throw new Error('server stdio not available');
-    const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+    const connection = createProtocolConnection(
+      new StreamMessageReader(child.stdout),
+      new StreamMessageWriter(child.stdin),
+    );
     const client = new TestClient(connection, child);
     connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       client.diagnostics.set(params.uri, params.diagnostics);
@@ -86,11 +89,18 @@ export class TestClient {
     }
   }
 
-  async waitForDiagnostics(file: string, predicate: (diagnostics: Diagnostic[]) => boolean, what: string): Promise<Diagnostic[]> {
-    await this.waitFor(() => {
-      const current = this.diagnosticsFor(file);
-      return current !== undefined && predicate(current);
-    }, `diagnostics of ${path.basename(file)}: ${what}`);
+  async waitForDiagnostics(
+    file: string,
+    predicate: (diagnostics: Diagnostic[]) => boolean,
+    what: string,
+  ): Promise<Diagnostic[]> {
+    await this.waitFor(
+      () => {
+        const current = this.diagnosticsFor(file);
+        return current !== undefined && predicate(current);
+      },
+      `diagnostics of ${path.basename(file)}: ${what}`,
+    );
     return this.diagnosticsFor(file) ?? [];
   }
 

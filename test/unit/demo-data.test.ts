@@ -66,9 +66,17 @@ test('rows carry exactly the columns of the shared table schema', () => {
           assert.ok(column.nullable, `${table.name}.${column.name} is NULL but not nullable`);
           continue;
         }
-        const expectedType = { integer: 'number', real: 'number', text: 'string', date: 'string', timestamp: 'string', boolean: 'boolean' }[column.kind];
+        const expectedType = {
+          integer: 'number',
+          real: 'number',
+          text: 'string',
+          date: 'string',
+          timestamp: 'string',
+          boolean: 'boolean',
+        }[column.kind];
         assert.equal(typeof value, expectedType, `${table.name}.${column.name}`);
-        if (column.kind === 'integer') assert.ok(Number.isInteger(value), `${table.name}.${column.name} = ${String(value)}`);
+        if (column.kind === 'integer')
+          assert.ok(Number.isInteger(value), `${table.name}.${column.name} = ${JSON.stringify(value)}`);
       }
     }
   }
@@ -102,7 +110,11 @@ test('order dates fall inside the requested range and match ordered_at', () => {
     assert.equal(order.ordered_at.slice(0, 10), order.order_date);
   }
   const byDate = [...small.orders].sort((a, b) => a.ordered_at.localeCompare(b.ordered_at));
-  assert.deepEqual(byDate.map((order) => order.id), small.orders.map((order) => order.id), 'ids follow time');
+  assert.deepEqual(
+    byDate.map((order) => order.id),
+    small.orders.map((order) => order.id),
+    'ids follow time',
+  );
 });
 
 test('orders only happen at open stores and after the customer signed up', () => {
@@ -117,7 +129,10 @@ test('orders only happen at open stores and after the customer signed up', () =>
   }
   const openings = new Set(small.stores.map((store) => store.opened_on));
   assert.ok(openings.size === small.stores.length, 'stores open on different dates');
-  assert.ok(small.stores.some((store) => store.opened_on > SMALL.startDate), 'some stores open during the history');
+  assert.ok(
+    small.stores.some((store) => store.opened_on > SMALL.startDate),
+    'some stores open during the history',
+  );
 });
 
 test('money is in whole cents and the order totals add up', () => {
@@ -131,7 +146,10 @@ test('money is in whole cents and the order totals add up', () => {
   for (const order of small.orders) {
     for (const value of [order.subtotal, order.tax_paid, order.tip ?? 0, order.amount]) assert.ok(isWholeCents(value));
     assert.ok(Math.abs(order.subtotal - (lineTotals.get(order.id) ?? 0)) < 0.005, `order ${order.id} subtotal`);
-    assert.ok(Math.abs(order.amount - (order.subtotal + order.tax_paid + (order.tip ?? 0))) < 0.005, `order ${order.id} amount`);
+    assert.ok(
+      Math.abs(order.amount - (order.subtotal + order.tax_paid + (order.tip ?? 0))) < 0.005,
+      `order ${order.id} amount`,
+    );
   }
 });
 
@@ -179,9 +197,15 @@ test('statuses are mostly completed, with some returned and pending', () => {
 test('some values are missing where real data would miss them, but only a few', () => {
   const missingRegion = small.customers.filter((customer) => customer.region === null).length;
   const missingTip = small.orders.filter((order) => order.tip === null).length;
-  assert.ok(missingRegion > 0 && missingRegion < small.customers.length / 4, `${missingRegion} customers lack a region`);
+  assert.ok(
+    missingRegion > 0 && missingRegion < small.customers.length / 4,
+    `${missingRegion} customers lack a region`,
+  );
   assert.ok(missingTip > 0 && missingTip < small.orders.length / 2, `${missingTip} orders lack a tip`);
-  assert.ok(small.products.every((product) => product.is_food !== product.is_drink), 'a product is food or drink');
+  assert.ok(
+    small.products.every((product) => product.is_food !== product.is_drink),
+    'a product is food or drink',
+  );
 });
 
 test('invalid options are rejected', () => {
@@ -211,7 +235,9 @@ test('SQLite round trip: row counts and totals read back through node-sqlite3-wa
       const row = db.get(`SELECT COUNT(*) AS n FROM "${table.name}"`);
       assert.equal(Number(row?.['n']), TINY[table.name].length, table.name);
     }
-    const totals = db.get('SELECT SUM(amount) AS total, SUM(tip IS NULL) AS missing_tips, MIN(order_date) AS first FROM orders');
+    const totals = db.get(
+      'SELECT SUM(amount) AS total, SUM(tip IS NULL) AS missing_tips, MIN(order_date) AS first FROM orders',
+    );
     assert.ok(Math.abs(Number(totals?.['total']) - sumAmount(TINY)) < 0.01);
     assert.equal(Number(totals?.['missing_tips']), TINY.orders.filter((order) => order.tip === null).length);
     assert.equal(totals?.['first'], TINY.orders[0]?.order_date);
@@ -275,8 +301,42 @@ test('DuckDB round trip: row counts, totals and column types read back through @
 
 const TABLE_MODELS = ['customers', 'stores', 'products', 'supplies', 'orders', 'order_items'];
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TRANSFORMS = new Set(['cumsum', 'change', 'change_pct', 'time_shift', 'first', 'last', 'lag', 'lead', 'consecutive_periods', 'rank', 'percent_rank', 'dense_rank', 'ntile']);
-const BUILTIN_AGGREGATIONS = new Set(['sum', 'avg', 'min', 'max', 'count', 'count_distinct', 'count_distinct_approx', 'first', 'last', 'weighted_avg', 'median', 'percentile', 'stddev_samp', 'stddev_pop', 'var_samp', 'var_pop', 'corr', 'covar_samp', 'covar_pop']);
+const TRANSFORMS = new Set([
+  'cumsum',
+  'change',
+  'change_pct',
+  'time_shift',
+  'first',
+  'last',
+  'lag',
+  'lead',
+  'consecutive_periods',
+  'rank',
+  'percent_rank',
+  'dense_rank',
+  'ntile',
+]);
+const BUILTIN_AGGREGATIONS = new Set([
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'count_distinct',
+  'count_distinct_approx',
+  'first',
+  'last',
+  'weighted_avg',
+  'median',
+  'percentile',
+  'stddev_samp',
+  'stddev_pop',
+  'var_samp',
+  'var_pop',
+  'corr',
+  'covar_samp',
+  'covar_pop',
+]);
 const NON_NUMERIC_AGGREGATIONS = ['count', 'count_distinct', 'count_distinct_approx', 'first', 'last', 'min', 'max'];
 const AGGREGATIONS_BY_TYPE: Record<string, Set<string>> = {
   INT: BUILTIN_AGGREGATIONS,
@@ -337,10 +397,15 @@ function checkModel(doc: Yaml, file: string): ModelFacts {
   const sources = ['sql_table', 'sql', 'source_queries'].filter((key) => doc[key] !== undefined);
   assert.equal(sources.length, 1, `${file}: exactly one source, got ${sources.join(', ')}`);
 
-  const customAggregations = new Set(asList(doc['aggregations'], `${file} aggregations`).map((a) => String(asObject(a, file)['name'])));
+  const customAggregations = new Set(
+    asList(doc['aggregations'], `${file} aggregations`).map((a) => String(asObject(a, file)['name'])),
+  );
   for (const aggregation of customAggregations) {
     assert.match(aggregation, NAME_RE);
-    assert.ok(!TRANSFORMS.has(aggregation) || BUILTIN_AGGREGATIONS.has(aggregation), `${file}: aggregation ${aggregation}`);
+    assert.ok(
+      !TRANSFORMS.has(aggregation) || BUILTIN_AGGREGATIONS.has(aggregation),
+      `${file}: aggregation ${aggregation}`,
+    );
   }
 
   const columns = new Map<string, Yaml>();
@@ -354,9 +419,15 @@ function checkModel(doc: Yaml, file: string): ModelFacts {
     for (const allowed of asList(column['allowed_aggregations'], `${file} ${columnName}`)) {
       const aggregation = String(allowed);
       if (column['primary_key'] === true) {
-        assert.ok(PRIMARY_KEY_AGGREGATIONS.has(aggregation), `${file}: primary key ${columnName} allows ${aggregation}`);
+        assert.ok(
+          PRIMARY_KEY_AGGREGATIONS.has(aggregation),
+          `${file}: primary key ${columnName} allows ${aggregation}`,
+        );
       } else {
-        assert.ok(customAggregations.has(aggregation) || AGGREGATIONS_BY_TYPE[type]?.has(aggregation), `${file}: ${columnName} allows ${aggregation}`);
+        assert.ok(
+          customAggregations.has(aggregation) || AGGREGATIONS_BY_TYPE[type]?.has(aggregation),
+          `${file}: ${columnName} allows ${aggregation}`,
+        );
       }
     }
     columns.set(columnName, column);
@@ -379,22 +450,25 @@ function checkMeasureFormulas(doc: Yaml, facts: ModelFacts, file: string): void 
   const custom = new Set(asList(doc['aggregations'], file).map((a) => String(asObject(a, file)['name'])));
   for (const raw of asList(doc['measures'], file)) {
     const formula = String(asObject(raw, file)['formula']);
-    const rest = formula.replace(/(\*|[A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)/g, (_match, column: string, aggregation: string) => {
-      if (column === '*') {
-        assert.equal(aggregation, 'count', `${file}: ${formula}`);
+    const rest = formula.replace(
+      /(\*|[A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)/g,
+      (_match, column: string, aggregation: string) => {
+        if (column === '*') {
+          assert.equal(aggregation, 'count', `${file}: ${formula}`);
+          return ' ';
+        }
+        const spec = facts.columns.get(column);
+        assert.ok(spec, `${file}: ${formula} uses unknown column ${column}`);
+        const allowedList = spec['allowed_aggregations'];
+        const allowed = Array.isArray(allowedList)
+          ? new Set(allowedList.map(String))
+          : spec['primary_key'] === true
+            ? PRIMARY_KEY_AGGREGATIONS
+            : new Set([...(AGGREGATIONS_BY_TYPE[String(spec['type'])] ?? []), ...custom]);
+        assert.ok(allowed.has(aggregation), `${file}: ${column}:${aggregation} is not allowed`);
         return ' ';
-      }
-      const spec = facts.columns.get(column);
-      assert.ok(spec, `${file}: ${formula} uses unknown column ${column}`);
-      const allowedList = spec['allowed_aggregations'];
-      const allowed = Array.isArray(allowedList)
-        ? new Set(allowedList.map(String))
-        : spec['primary_key'] === true
-          ? PRIMARY_KEY_AGGREGATIONS
-          : new Set([...(AGGREGATIONS_BY_TYPE[String(spec['type'])] ?? []), ...custom]);
-      assert.ok(allowed.has(aggregation), `${file}: ${column}:${aggregation} is not allowed`);
-      return ' ';
-    });
+      },
+    );
     for (const identifier of rest.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []) {
       assert.ok(facts.measures.has(identifier), `${file}: ${formula} refers to unknown measure ${identifier}`);
     }
@@ -436,9 +510,15 @@ test('writeSlayerFolder writes the expected, parseable, rule-abiding files', asy
 
   // Data sources point at the databases they were given.
   const sqliteSource = asObject(docs.get('datasources/jaffle.yaml'), 'jaffle datasource');
-  assert.deepEqual([sqliteSource['name'], sqliteSource['type'], sqliteSource['database']], ['jaffle', 'sqlite', sqlitePath]);
+  assert.deepEqual(
+    [sqliteSource['name'], sqliteSource['type'], sqliteSource['database']],
+    ['jaffle', 'sqlite', sqlitePath],
+  );
   const duckSource = asObject(docs.get('datasources/jaffle_duckdb.yaml'), 'duckdb datasource');
-  assert.deepEqual([duckSource['name'], duckSource['type'], duckSource['database']], ['jaffle_duckdb', 'duckdb', duckdbPath]);
+  assert.deepEqual(
+    [duckSource['name'], duckSource['type'], duckSource['database']],
+    ['jaffle_duckdb', 'duckdb', duckdbPath],
+  );
 
   // Models follow SLayer's rules and describe the tables that are really written.
   const models = new Map<string, ModelFacts>();
@@ -501,7 +581,10 @@ test('writeSlayerFolder writes the expected, parseable, rule-abiding files', asy
     stages.forEach((stage, index) => {
       if (index < stages.length - 1) assert.ok(typeof stage['name'] === 'string', `${file}: stage ${index} is named`);
       const sourceModel = String(stage['source_model']);
-      assert.ok(earlier.has(sourceModel) || models.has(`jaffle/${sourceModel}`), `${file}: source_model ${sourceModel}`);
+      assert.ok(
+        earlier.has(sourceModel) || models.has(`jaffle/${sourceModel}`),
+        `${file}: source_model ${sourceModel}`,
+      );
       assert.ok(asList(stage['measures'], file).length > 0, `${file}: stage ${index} has measures`);
       if (typeof stage['name'] === 'string') earlier.add(stage['name']);
     });
@@ -514,10 +597,17 @@ test('generateDemo writes both databases and the storage folder, and reports cou
   const result = await generateDemo(dir, { orders: 400, seed: 5 });
   assert.equal(result.counts['orders'], 400);
   assert.ok((result.counts['order_items'] ?? 0) >= 400);
-  for (const file of [result.sqlitePath, result.duckdbPath, path.join(result.storageRoot, 'models', 'jaffle', 'orders.yaml')]) {
+  for (const file of [
+    result.sqlitePath,
+    result.duckdbPath,
+    path.join(result.storageRoot, 'models', 'jaffle', 'orders.yaml'),
+  ]) {
     assert.ok(existsSync(file), `${file} exists`);
   }
-  const datasource = asObject(parse(readFileSync(path.join(result.storageRoot, 'datasources', 'jaffle.yaml'), 'utf8')), 'ds');
+  const datasource = asObject(
+    parse(readFileSync(path.join(result.storageRoot, 'datasources', 'jaffle.yaml'), 'utf8')),
+    'ds',
+  );
   assert.equal(datasource['database'], result.sqlitePath);
   assert.ok(result.orderDateRange && result.orderDateRange.first <= result.orderDateRange.last);
 

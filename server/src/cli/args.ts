@@ -42,6 +42,7 @@ export function choiceOption<T extends string>(args: ParsedArgs, name: string, c
   const value = stringOption(args, name);
   if (value === undefined) return fallback;
   const match = choices.find((choice) => choice === value);
-  if (!match) throw new SlayerError(ErrorCode.InvalidInput, `--${name} must be one of ${choices.join(', ')}, got '${value}'.`);
+  if (!match)
+    throw new SlayerError(ErrorCode.InvalidInput, `--${name} must be one of ${choices.join(', ')}, got '${value}'.`);
   return match;
 }

@@ -63,7 +63,11 @@ export async function checkStorage(folder: string): Promise<CheckReport> {
   };
 }
 
-export async function runCheck(args: ParsedArgs, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function runCheck(
+  args: ParsedArgs,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   const format = choiceOption(args, 'format', ['text', 'json'] as const, 'text');
   const folder = stringOption(args, 'storage') ?? args.positionals[0] ?? '.';
   const report = await checkStorage(folder);
@@ -71,10 +75,15 @@ export async function runCheck(args: ParsedArgs, out: NodeJS.WritableStream, err
     out.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     for (const problem of report.problems) {
-      out.write(`${displayPath(problem.path)}:${problem.line}:${problem.column} ${problem.severity} ${problem.message} [${problem.code}]\n`);
+      out.write(
+        `${displayPath(problem.path)}:${problem.line}:${problem.column} ${problem.severity} ${problem.message} [${problem.code}]\n`,
+      );
     }
-    if (report.roots.length === 0) err.write(`No SLayer storage root (a folder holding models/) found under ${folder}.\n`);
-    err.write(`${report.files} files in ${report.roots.length} storage root(s): ${report.errors} errors, ${report.warnings} warnings.\n`);
+    if (report.roots.length === 0)
+      err.write(`No SLayer storage root (a folder holding models/) found under ${folder}.\n`);
+    err.write(
+      `${report.files} files in ${report.roots.length} storage root(s): ${report.errors} errors, ${report.warnings} warnings.\n`,
+    );
   }
   return report.errors > 0 ? 1 : 0;
 }

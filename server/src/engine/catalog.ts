@@ -13,8 +13,7 @@ export interface ModelCatalog {
 }
 
 export type ResolvedName =
-  | { kind: 'column'; model: ModelDef; column: ColumnDef }
-  | { kind: 'measure'; model: ModelDef; measure: MeasureDef };
+  { kind: 'column'; model: ModelDef; column: ColumnDef } | { kind: 'measure'; model: ModelDef; measure: MeasureDef };
 
 export type PathResolution =
   | { ok: true; model: ModelDef; via: ModelDef[] }

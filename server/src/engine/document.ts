@@ -47,7 +47,11 @@ export function parseSlayerDocument(kind: SlayerFileKind, text: string, options:
   const ctx = new DecodeContext(doc, text, sink, sources, options.warnOnUnknownFields);
   const root = ctx.resolve(doc.contents);
   if (!root) {
-    sink.error(DiagnosticCode.MissingField, { start: 0, end: 0 }, `The file is empty; a ${kind} needs at least a name.`);
+    sink.error(
+      DiagnosticCode.MissingField,
+      { start: 0, end: 0 },
+      `The file is empty; a ${kind} needs at least a name.`,
+    );
     return parsed;
   }
   ctx.record([], root);

@@ -82,7 +82,11 @@ export const DEFAULT_AGGREGATIONS_BY_TYPE: Readonly<Record<DataType, ReadonlySet
 };
 
 /** A primary key can be counted, never summed. */
-export const PRIMARY_KEY_AGGREGATIONS: ReadonlySet<string> = new Set(['count', 'count_distinct', 'count_distinct_approx']);
+export const PRIMARY_KEY_AGGREGATIONS: ReadonlySet<string> = new Set([
+  'count',
+  'count_distinct',
+  'count_distinct_approx',
+]);
 
 export const TIME_TRANSFORMS: ReadonlySet<string> = new Set([
   'cumsum',

@@ -35,7 +35,11 @@ export function classifyPath(file: string): Classified | undefined {
     return { kind: 'model', root: grandParent, location: { fileStem } };
   }
   if (path.basename(grandParent) === 'models') {
-    return { kind: 'model', root: path.dirname(grandParent), location: { fileStem, dataSourceFolder: path.basename(parent) } };
+    return {
+      kind: 'model',
+      root: path.dirname(grandParent),
+      location: { fileStem, dataSourceFolder: path.basename(parent) },
+    };
   }
   return undefined;
 }

@@ -18,7 +18,10 @@ const YAML = /\.ya?ml$/i;
  * asynchronously and yields between them, so a huge repo never blocks the
  * server.
  */
-export async function discoverWorkspace(folders: readonly string[], exclude: PathMatcher): Promise<DiscoveredWorkspace> {
+export async function discoverWorkspace(
+  folders: readonly string[],
+  exclude: PathMatcher,
+): Promise<DiscoveredWorkspace> {
   const roots = new Set<string>();
   const queryFiles: string[] = [];
   for (const folder of folders) await walk(folder, 0, exclude, roots, queryFiles);
@@ -27,7 +30,13 @@ export async function discoverWorkspace(folders: readonly string[], exclude: Pat
   return { roots: [...roots].sort(), files: [...new Set(files)].sort() };
 }
 
-async function walk(folder: string, depth: number, exclude: PathMatcher, roots: Set<string>, queryFiles: string[]): Promise<void> {
+async function walk(
+  folder: string,
+  depth: number,
+  exclude: PathMatcher,
+  roots: Set<string>,
+  queryFiles: string[],
+): Promise<void> {
   if (depth > MAX_DEPTH) return;
   const entries = await readDir(folder);
   if (await isStorageRoot(folder, entries)) roots.add(folder);

@@ -99,7 +99,7 @@ export class WorkspaceIndex {
     return this.update(key);
   }
 
-  async fileDeleted(file: string): Promise<string[]> {
+  fileDeleted(file: string): string[] {
     const key = path.resolve(file);
     if (this.overlays.has(key)) return [];
     const previous = this.files.get(key);

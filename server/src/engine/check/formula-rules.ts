@@ -68,7 +68,13 @@ function checkNameRef(ref: NameRef, path: Path, scope: FormulaScope, ctx: CheckC
 }
 
 /** The model a dotted prefix lands on; reports a broken join path and returns undefined. */
-function ownerModel(prefix: string[], node: Expr, path: Path, scope: FormulaScope, ctx: CheckContext): ModelDef | undefined {
+function ownerModel(
+  prefix: string[],
+  node: Expr,
+  path: Path,
+  scope: FormulaScope,
+  ctx: CheckContext,
+): ModelDef | undefined {
   if (prefix.length === 0) return scope.model;
   const steps = stripOwnName(prefix, scope.model);
   if (steps.length === 0) return scope.model;
@@ -108,7 +114,10 @@ function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx:
     ctx.error(
       DiagnosticCode.UnknownReference,
       ctx.inside(path, agg.targetSpan),
-      `Column '${columnName}' not found in model '${owner.name}'.${didYouMean(columnName, owner.columns.map((c) => c.name))}`,
+      `Column '${columnName}' not found in model '${owner.name}'.${didYouMean(
+        columnName,
+        owner.columns.map((c) => c.name),
+      )}`,
     );
     return;
   }
@@ -146,7 +155,13 @@ export function aggregationRefusal(column: ColumnDef, aggregation: string, model
   return `Aggregation '${aggregation}' does not apply to ${column.type} column '${column.name}'.`;
 }
 
-function checkRequiredParams(agg: AggregateRef, aggregation: string, model: ModelDef, path: Path, ctx: CheckContext): void {
+function checkRequiredParams(
+  agg: AggregateRef,
+  aggregation: string,
+  model: ModelDef,
+  path: Path,
+  ctx: CheckContext,
+): void {
   const required = REQUIRED_AGGREGATION_PARAMS[aggregation] ?? [];
   const override = model.aggregations.find((a) => a.name === aggregation);
   for (const param of required) {

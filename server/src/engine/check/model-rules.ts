@@ -2,7 +2,12 @@ import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { Path } from '../schema/decode';
 import { CURRENT_MODEL_VERSION, type ModelDef } from '../schema/types';
 import { didYouMean } from '../suggest';
-import { BUILTIN_AGGREGATIONS, DEFAULT_AGGREGATIONS_BY_TYPE, PRIMARY_KEY_AGGREGATIONS, TIME_TYPES } from '../vocabulary';
+import {
+  BUILTIN_AGGREGATIONS,
+  DEFAULT_AGGREGATIONS_BY_TYPE,
+  PRIMARY_KEY_AGGREGATIONS,
+  TIME_TYPES,
+} from '../vocabulary';
 import type { CheckContext } from './context';
 import { bareNames, checkFormulaReferences, parseAt } from './formula-rules';
 import { checkQueryStages } from './query-rules';
@@ -115,7 +120,11 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
   const seenColumns = new Map<string, number>();
   model.columns.forEach((column, i) => {
     if (seenColumns.has(column.name)) {
-      ctx.error(DiagnosticCode.DuplicateName, ctx.at([...path, 'columns', i, 'name']), `Duplicate column name '${column.name}' in model '${model.name}'.`);
+      ctx.error(
+        DiagnosticCode.DuplicateName,
+        ctx.at([...path, 'columns', i, 'name']),
+        `Duplicate column name '${column.name}' in model '${model.name}'.`,
+      );
     }
     seenColumns.set(column.name, i);
   });
@@ -123,11 +132,19 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
   model.measures.forEach((measure, i) => {
     const measurePath = [...path, 'measures', i];
     if (measure.name === undefined) {
-      ctx.error(DiagnosticCode.MissingField, ctx.at(measurePath), `Every measure of a model needs a name (formula '${measure.formula}').`);
+      ctx.error(
+        DiagnosticCode.MissingField,
+        ctx.at(measurePath),
+        `Every measure of a model needs a name (formula '${measure.formula}').`,
+      );
       return;
     }
     if (seenMeasures.has(measure.name)) {
-      ctx.error(DiagnosticCode.DuplicateName, ctx.at([...measurePath, 'name']), `Duplicate measure name '${measure.name}' in model '${model.name}'.`);
+      ctx.error(
+        DiagnosticCode.DuplicateName,
+        ctx.at([...measurePath, 'name']),
+        `Duplicate measure name '${measure.name}' in model '${model.name}'.`,
+      );
     }
     seenMeasures.add(measure.name);
     if (seenColumns.has(measure.name)) {
@@ -180,7 +197,11 @@ function checkCustomAggregations(model: ModelDef, path: Path, ctx: CheckContext)
   model.aggregations.forEach((aggregation, i) => {
     const aggPath = [...path, 'aggregations', i];
     if (seen.has(aggregation.name)) {
-      ctx.error(DiagnosticCode.DuplicateName, ctx.at([...aggPath, 'name']), `Duplicate aggregation name '${aggregation.name}'.`);
+      ctx.error(
+        DiagnosticCode.DuplicateName,
+        ctx.at([...aggPath, 'name']),
+        `Duplicate aggregation name '${aggregation.name}'.`,
+      );
     }
     seen.add(aggregation.name);
     if (!BUILTIN_AGGREGATIONS.has(aggregation.name) && aggregation.formula === undefined) {
@@ -221,7 +242,11 @@ function reportCycles(graph: Map<string, string[]>, model: ModelDef, path: Path,
     const text = [...chain, chain[0]].join(' -> ');
     for (const name of new Set(chain)) {
       const index = model.measures.findIndex((m) => m.name === name);
-      ctx.error(DiagnosticCode.MeasureCycle, ctx.at([...path, 'measures', index, 'formula']), `Circular measure reference: ${text}.`);
+      ctx.error(
+        DiagnosticCode.MeasureCycle,
+        ctx.at([...path, 'measures', index, 'formula']),
+        `Circular measure reference: ${text}.`,
+      );
     }
   }
 }
@@ -252,7 +277,12 @@ function checkFilters(model: ModelDef, path: Path, ctx: CheckContext): void {
   model.filters.forEach((filter, i) => checkSqlModePredicate(filter, [...path, 'filters', i], ctx, 'A model filter'));
   model.columns.forEach((column, i) => {
     if (column.filter !== undefined) {
-      checkSqlModePredicate(column.filter, [...path, 'columns', i, 'filter'], ctx, `The filter of column '${column.name}'`);
+      checkSqlModePredicate(
+        column.filter,
+        [...path, 'columns', i, 'filter'],
+        ctx,
+        `The filter of column '${column.name}'`,
+      );
     }
   });
 }
@@ -266,10 +296,17 @@ function checkDefaultTimeDimension(model: ModelDef, path: Path, ctx: CheckContex
     ctx.error(
       DiagnosticCode.UnknownReference,
       span,
-      `default_time_dimension '${name}' is not a column of '${model.name}'.${didYouMean(name, model.columns.map((c) => c.name))}`,
+      `default_time_dimension '${name}' is not a column of '${model.name}'.${didYouMean(
+        name,
+        model.columns.map((c) => c.name),
+      )}`,
     );
   } else if (!TIME_TYPES.has(column.type)) {
-    ctx.warning(DiagnosticCode.InvalidValue, span, `default_time_dimension '${name}' is a ${column.type} column, not DATE or TIMESTAMP.`);
+    ctx.warning(
+      DiagnosticCode.InvalidValue,
+      span,
+      `default_time_dimension '${name}' is a ${column.type} column, not DATE or TIMESTAMP.`,
+    );
   }
 }
 
@@ -313,6 +350,9 @@ function checkJoinColumn(model: ModelDef, column: string, path: Path, ctx: Check
   ctx.warning(
     DiagnosticCode.UnknownReference,
     ctx.at(path),
-    `Column '${column}' is not declared on model '${model.name}'; the join uses it as a raw table column.${didYouMean(column, model.columns.map((c) => c.name))}`,
+    `Column '${column}' is not declared on model '${model.name}'; the join uses it as a raw table column.${didYouMean(
+      column,
+      model.columns.map((c) => c.name),
+    )}`,
   );
 }

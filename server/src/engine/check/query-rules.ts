@@ -13,7 +13,11 @@ export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: C
   stages.forEach((stage, i) => {
     const isLast = i === stages.length - 1;
     if (!stage.name && !isLast && stages.length > 1) {
-      ctx.error(DiagnosticCode.StageRules, ctx.at([...path, i]), `Stage ${i} is not the last one, so it needs a 'name' for later stages to use.`);
+      ctx.error(
+        DiagnosticCode.StageRules,
+        ctx.at([...path, i]),
+        `Stage ${i} is not the last one, so it needs a 'name' for later stages to use.`,
+      );
     }
     if (stage.name && seen.has(stage.name)) {
       ctx.error(DiagnosticCode.StageRules, ctx.at([...path, i, 'name']), `Duplicate stage name '${stage.name}'.`);
@@ -47,7 +51,9 @@ function checkStage(query: QueryDef, path: Path, earlierStages: ReadonlySet<stri
     if (expr) checkFormulaReferences(expr, formulaPath, { model, extraNames: measureNames }, ctx);
   });
   query.dimensions?.forEach((ref, i) => checkDimension(model, ref, [...path, 'dimensions', i], ctx, false));
-  query.time_dimensions?.forEach((td, i) => checkDimension(model, td.dimension, [...path, 'time_dimensions', i, 'dimension'], ctx, true));
+  query.time_dimensions?.forEach((td, i) =>
+    checkDimension(model, td.dimension, [...path, 'time_dimensions', i, 'dimension'], ctx, true),
+  );
   query.filters?.forEach((filter, i) => {
     const filterPath = [...path, 'filters', i];
     const expr = parseAt(filter, filterPath, ctx, 'Filter');
@@ -57,7 +63,12 @@ function checkStage(query: QueryDef, path: Path, earlierStages: ReadonlySet<stri
 }
 
 /** The model a stage reads from; undefined when unknown (reported) or not checkable statically. */
-function sourceModel(query: QueryDef, path: Path, earlierStages: ReadonlySet<string>, ctx: CheckContext): ModelDef | undefined {
+function sourceModel(
+  query: QueryDef,
+  path: Path,
+  earlierStages: ReadonlySet<string>,
+  ctx: CheckContext,
+): ModelDef | undefined {
   const source = query.source_model;
   if (source.kind === 'inline') return source.model;
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
@@ -65,14 +76,21 @@ function sourceModel(query: QueryDef, path: Path, earlierStages: ReadonlySet<str
   const model = ctx.catalog.getModel(name);
   if (!model) {
     const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
-    ctx.error(DiagnosticCode.UnknownModel, span, `Model '${name}' not found.${didYouMean(name, [...ctx.catalog.modelNames(), ...earlierStages])}`);
+    ctx.error(
+      DiagnosticCode.UnknownModel,
+      span,
+      `Model '${name}' not found.${didYouMean(name, [...ctx.catalog.modelNames(), ...earlierStages])}`,
+    );
     return undefined;
   }
   if (model.source_queries?.length && model.columns.length === 0) return undefined;
   return source.kind === 'extension' ? extend(model, source.extension) : model;
 }
 
-function extend(model: ModelDef, extension: { columns?: ColumnDef[]; measures?: ModelDef['measures']; joins?: ModelDef['joins'] }): ModelDef {
+function extend(
+  model: ModelDef,
+  extension: { columns?: ColumnDef[]; measures?: ModelDef['measures']; joins?: ModelDef['joins'] },
+): ModelDef {
   return {
     ...model,
     columns: [...model.columns, ...(extension.columns ?? [])],
@@ -89,23 +107,40 @@ function checkDimension(model: ModelDef, ref: ColumnRefDef, path: Path, ctx: Che
     ctx.error(
       DiagnosticCode.UnknownReference,
       ctx.at(path),
-      `Column '${ref.name}' not found in model '${owner.name}'.${didYouMean(ref.name, owner.columns.map((c) => c.name))}`,
+      `Column '${ref.name}' not found in model '${owner.name}'.${didYouMean(
+        ref.name,
+        owner.columns.map((c) => c.name),
+      )}`,
     );
     return;
   }
   if (mustBeTime && !TIME_TYPES.has(column.type)) {
-    ctx.warning(DiagnosticCode.InvalidValue, ctx.at(path), `Time dimension '${ref.name}' is a ${column.type} column, not DATE or TIMESTAMP.`);
+    ctx.warning(
+      DiagnosticCode.InvalidValue,
+      ctx.at(path),
+      `Time dimension '${ref.name}' is a ${column.type} column, not DATE or TIMESTAMP.`,
+    );
   }
 }
 
-function dimensionOwner(model: ModelDef, ref: ColumnRefDef, path: Path, catalog: ModelCatalog, ctx: CheckContext): ModelDef | undefined {
+function dimensionOwner(
+  model: ModelDef,
+  ref: ColumnRefDef,
+  path: Path,
+  catalog: ModelCatalog,
+  ctx: CheckContext,
+): ModelDef | undefined {
   if (!ref.model) return model;
   const parts = ref.model.split('.');
   // SLayer strips a redundant leading "<source model>." prefix.
   const steps = parts[0] === model.name ? parts.slice(1) : parts;
   const resolved = resolveJoinPath(model, steps, catalog);
   if (resolved.ok) return resolved.model;
-  ctx.error(DiagnosticCode.UnknownModel, ctx.at(path), `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`);
+  ctx.error(
+    DiagnosticCode.UnknownModel,
+    ctx.at(path),
+    `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`,
+  );
   return undefined;
 }
 

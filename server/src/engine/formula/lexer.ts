@@ -1,19 +1,7 @@
 import type { Span } from '../schema/source';
 
 export type TokenKind =
-  | 'number'
-  | 'string'
-  | 'ident'
-  | 'placeholder'
-  | 'op'
-  | '('
-  | ')'
-  | '['
-  | ']'
-  | ','
-  | '.'
-  | ':'
-  | 'eof';
+  'number' | 'string' | 'ident' | 'placeholder' | 'op' | '(' | ')' | '[' | ']' | ',' | '.' | ':' | 'eof';
 
 export interface Token {
   kind: TokenKind;
@@ -99,11 +87,17 @@ function readString(text: string, start: number, quote: string): Token {
 
 function readPlaceholder(text: string, start: number): Token {
   const match = /^\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(text.slice(start));
-  if (match) return { kind: 'placeholder', text: match[0], value: match[1] ?? '', span: { start, end: start + match[0].length } };
+  if (match)
+    return {
+      kind: 'placeholder',
+      text: match[0],
+      value: match[1] ?? '',
+      span: { start, end: start + match[0].length },
+    };
   const close = text.indexOf('}', start);
   const end = close < 0 ? text.length : close + 1;
-  throw new FormulaSyntaxError(
-    'Invalid variable placeholder: use {name} with letters, digits and underscores.',
-    { start, end },
-  );
+  throw new FormulaSyntaxError('Invalid variable placeholder: use {name} with letters, digits and underscores.', {
+    start,
+    end,
+  });
 }

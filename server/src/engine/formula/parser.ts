@@ -260,7 +260,8 @@ class Parser {
         this.index += 2;
         kwargs.push({ name: token.text, nameSpan: token.span, value: this.expression() });
       } else {
-        if (kwargs.length > 0) throw new FormulaSyntaxError('Positional argument after a keyword argument.', token.span);
+        if (kwargs.length > 0)
+          throw new FormulaSyntaxError('Positional argument after a keyword argument.', token.span);
         args.push(this.expression());
       }
       return undefined;

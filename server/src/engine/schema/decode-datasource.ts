@@ -55,7 +55,11 @@ const POSTGRES_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   const map = ctx.expectMap(node, path, 'a datasource');
   if (!map) return undefined;
-  const f = ctx.fields(map, path, DATASOURCE_FIELDS, { what: 'datasource', unknown: 'warn', aliases: { user: 'username' } });
+  const f = ctx.fields(map, path, DATASOURCE_FIELDS, {
+    what: 'datasource',
+    unknown: 'warn',
+    aliases: { user: 'username' },
+  });
   const type = f.optional('type', str);
   if (type !== undefined && !KNOWN_DATASOURCE_TYPES.has(type)) {
     ctx.sink.warning(
@@ -74,7 +78,11 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   }
   return {
     version: f.optional('version', int) ?? 2,
-    name: f.required('name', named((n) => dataSourceNameProblem(n, "Datasource 'name'"))) ?? '',
+    name:
+      f.required(
+        'name',
+        named((n) => dataSourceNameProblem(n, "Datasource 'name'")),
+      ) ?? '',
     type,
     host: f.optional('host', str),
     port: f.optional('port', portDecoder),

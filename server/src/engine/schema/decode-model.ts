@@ -1,18 +1,7 @@
 import { isScalar, type Node as YamlNode } from 'yaml';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { LEGACY_TYPE_ALIASES, normalizeAggregationName } from '../vocabulary';
-import {
-  bool,
-  enumOf,
-  int,
-  label,
-  listOf,
-  record,
-  str,
-  type DecodeContext,
-  type Decoder,
-  type Path,
-} from './decode';
+import { bool, enumOf, int, label, listOf, record, str, type DecodeContext, type Decoder, type Path } from './decode';
 import {
   aggregationNameProblem,
   columnNameProblem,
@@ -91,13 +80,22 @@ const AGGREGATION_FIELDS = new Set(['name', 'formula', 'params', 'description', 
 const JOIN_FIELDS = new Set(['target_model', 'join_pairs', 'join_type', 'description', 'meta']);
 const FORMAT_FIELDS = new Set(['type', 'precision', 'symbol']);
 
-export function decodeModel(node: YamlNode, ctx: DecodeContext, path: Path, decodeQuery: QueryDecoder): ModelDef | undefined {
+export function decodeModel(
+  node: YamlNode,
+  ctx: DecodeContext,
+  path: Path,
+  decodeQuery: QueryDecoder,
+): ModelDef | undefined {
   const map = ctx.expectMap(node, path, 'a model');
   if (!map) return undefined;
   const f = ctx.fields(map, path, MODEL_FIELDS, { what: 'model', unknown: 'warn' });
   return {
     version: f.optional('version', int) ?? 7,
-    name: f.required('name', named((n) => modelNameProblem(n))) ?? '',
+    name:
+      f.required(
+        'name',
+        named((n) => modelNameProblem(n)),
+      ) ?? '',
     sql_table: f.optional('sql_table', str),
     sql: f.optional('sql', str),
     source_queries: f.optional('source_queries', listOf(decodeQuery, 'source_queries')),
@@ -174,10 +172,18 @@ const decodeFormat: Decoder<NumberFormat> = (node, ctx, path) => {
   const precision = f.optional('precision', int);
   const symbol = f.optional('symbol', str);
   if (precision !== undefined && precision < 0) {
-    ctx.sink.error(DiagnosticCode.InvalidValue, ctx.sources.best([...path, 'precision']), 'format.precision must be 0 or more.');
+    ctx.sink.error(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'precision']),
+      'format.precision must be 0 or more.',
+    );
   }
   if (symbol !== undefined && type !== 'currency') {
-    ctx.sink.error(DiagnosticCode.InvalidValue, ctx.sources.best([...path, 'symbol']), `format.symbol is only allowed when type is currency (type is ${type}).`);
+    ctx.sink.error(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'symbol']),
+      `format.symbol is only allowed when type is currency (type is ${type}).`,
+    );
   }
   const format: NumberFormat = { type };
   if (precision !== undefined) format.precision = precision;
@@ -211,7 +217,11 @@ const decodeAggregationParam: Decoder<AggregationParamDef> = (node, ctx, path) =
   if (!map) return undefined;
   const f = ctx.fields(map, path, AGGREGATION_PARAM_FIELDS, { what: 'aggregation parameter', unknown: 'warn' });
   return {
-    name: f.required('name', named((n) => identifierProblem(n, 'Parameter name'))) ?? '',
+    name:
+      f.required(
+        'name',
+        named((n) => identifierProblem(n, 'Parameter name')),
+      ) ?? '',
     sql: f.required('sql', str) ?? '',
   };
 };
@@ -250,7 +260,11 @@ export const decodeJoin: Decoder<JoinDef> = (node, ctx, path) => {
   const f = ctx.fields(map, path, JOIN_FIELDS, { what: 'join', unknown: 'warn' });
   const pairs = f.required('join_pairs', listOf(joinPair, 'join_pairs'));
   if (pairs && pairs.length === 0) {
-    ctx.sink.error(DiagnosticCode.InvalidValue, ctx.sources.best([...path, 'join_pairs']), 'join_pairs must not be empty.');
+    ctx.sink.error(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'join_pairs']),
+      'join_pairs must not be empty.',
+    );
   }
   return {
     target_model: f.required('target_model', str) ?? '',

@@ -61,7 +61,10 @@ export const decodeQuery: Decoder<QueryDef> = (node, ctx, path) => {
   const f = ctx.fields(map, path, QUERY_FIELDS, { what: 'query', unknown: 'error' });
   const query: QueryDef = {
     version: f.optional('version', int) ?? 3,
-    name: f.optional('name', named((n) => modelNameProblem(n, 'Query name'))),
+    name: f.optional(
+      'name',
+      named((n) => modelNameProblem(n, 'Query name')),
+    ),
     source_model: f.required('source_model', decodeSourceModel) ?? { kind: 'name', name: '' },
     measures: f.optional('measures', listOf(decodeMeasure, 'measures')),
     dimensions: f.optional('dimensions', listOf(decodeColumnRef, 'dimensions')),

@@ -1,4 +1,15 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, Scalar, type Document, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Scalar,
+  type Document,
+  type Node as YamlNode,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
@@ -282,7 +293,10 @@ function toPlain(node: YamlNode, ctx: DecodeContext, path: Path, depth: number):
   return undefined;
 }
 
-export function enumOf<T extends string>(values: readonly T[], options: { caseInsensitive?: boolean } = {}): Decoder<T> {
+export function enumOf<T extends string>(
+  values: readonly T[],
+  options: { caseInsensitive?: boolean } = {},
+): Decoder<T> {
   return (node, ctx, path) => {
     const text = str(node, ctx, path);
     if (text === undefined) return undefined;

@@ -1,0 +1,147 @@
+/**
+ * End to end in a real VS Code: the packaged extension, installed into code-server, reports a
+ * broken model in the Problems panel and shows its status bar item.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { writeSlayerFolder } from '../../scripts/demo/slayer-folder';
+import {
+  artifactsDir,
+  CodeServer,
+  installCodeServer,
+  installVsix,
+  makeTempDir,
+  openWorkbench,
+  packageExtension,
+  removeTempDirs,
+  step,
+  type CodeServerInstall,
+  type Workbench,
+} from './support/code-server';
+
+const EXPECTED_MESSAGE = "Unknown aggregation 'summ'. Did you mean 'sum'?";
+/** The revenue measure in the demo's orders model; the replacement must hit exactly this line. */
+const VALID_FORMULA = 'formula: "amount:sum"\n';
+const BROKEN_FORMULA = 'formula: "amount:summ"\n';
+
+let install: CodeServerInstall;
+let server: CodeServer | undefined;
+let workbench: Workbench | undefined;
+let workspace: string;
+
+before(
+  async () => {
+    // Always repackage: the vsix must hold the sources under test, and it takes a few seconds.
+    packageExtension();
+    install = installCodeServer();
+    workspace = await writeBrokenWorkspace();
+    const extensionsDir = makeTempDir('extensions');
+    installVsix(install, extensionsDir);
+    server = await CodeServer.start({ install, extensionsDir, workspace });
+    workbench = await step('open-workbench', undefined, server, () => openWorkbench(install, server as CodeServer));
+  },
+  { timeout: 240_000 },
+);
+
+after(async () => {
+  await workbench?.close();
+  await server?.stop();
+  removeTempDirs();
+});
+
+/** The demo storage folder with one deliberate error in models/jaffle/orders.yaml. */
+async function writeBrokenWorkspace(): Promise<string> {
+  const root = makeTempDir('workspace');
+  // The database files are never created: diagnostics do not need data.
+  await writeSlayerFolder(root, {
+    sqlitePath: path.join(root, 'data', 'jaffle.sqlite'),
+    duckdbPath: path.join(root, 'data', 'jaffle.duckdb'),
+  });
+  const orders = path.join(root, 'models', 'jaffle', 'orders.yaml');
+  const text = readFileSync(orders, 'utf8');
+  // Fail loudly if the demo template changes, rather than testing an unbroken file.
+  assert.ok(text.includes(VALID_FORMULA), `demo orders model no longer contains ${VALID_FORMULA.trim()}`);
+  writeFileSync(orders, text.replace(VALID_FORMULA, BROKEN_FORMULA));
+  return root;
+}
+
+test(
+  'a broken model shows its diagnostic in the Problems panel and the SLayer status bar item appears',
+  { timeout: 150_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+
+    await step('open-model', page, server, async () => {
+      await openFromExplorer(page, ['models', 'jaffle', 'orders.yaml']);
+      // The editor tab proves the file (not just a tree row) opened.
+      await page.locator('.tabs-container .tab.active', { hasText: 'orders.yaml' }).waitFor({ timeout: 30_000 });
+      await page.locator('.monaco-editor .view-line', { hasText: 'amount:summ' }).first().waitFor({ timeout: 30_000 });
+    });
+
+    await step('status-bar', page, server, async () => {
+      const item = slayerStatusItem(page);
+      // The item reads "SLayer" + an error count once the server has indexed; wait for the count.
+      await item.filter({ has: page.locator('.codicon-error') }).waitFor({ timeout: 60_000 });
+      assert.match(await item.innerText(), /SLayer\s*1\b/);
+    });
+
+    const problems = await step('problems-panel', page, server, async () => {
+      await openProblemsPanel(page);
+      const row = page.locator('.markers-panel .monaco-list-row', { hasText: EXPECTED_MESSAGE });
+      await row.first().waitFor({ timeout: 60_000 });
+      return page.locator('.markers-panel').innerText();
+    });
+
+    await page.screenshot({ path: path.join(artifactsDir(), 'problems.png') });
+    assert.ok(problems.includes(EXPECTED_MESSAGE), `Problems panel text:\n${problems}`);
+    assert.match(problems, /orders\.yaml/, 'the Problems panel names the file');
+    // The source shows next to the message, proving the diagnostic came from our server.
+    assert.match(problems, /slayer/);
+    // Exactly one error for the whole workspace: the rest of the demo folder is valid.
+    assert.match(problems, /\borders\.yaml\b[\s\S]*?\b1\b/);
+  },
+);
+
+/** Clicks through Explorer rows by exact name, expanding folders on the way. */
+async function openFromExplorer(page: Page, names: string[]): Promise<void> {
+  const explorer = page.locator('.explorer-folders-view');
+  await explorer.waitFor({ timeout: 60_000 });
+  for (const name of names) {
+    const row = explorer.getByRole('treeitem', { name, exact: true });
+    await row.waitFor({ timeout: 30_000 });
+    const expanded = await row.getAttribute('aria-expanded');
+    if (expanded !== 'true') await row.click();
+    if (expanded === 'false') {
+      await explorer.locator(`[role="treeitem"][aria-expanded="true"]`, { hasText: name }).first().waitFor({ timeout: 10_000 });
+    }
+  }
+}
+
+/** Our status bar entry; VS Code renders an extension's item with id `<extension id>.<item id>`. */
+function slayerStatusItem(page: Page): Locator {
+  return page.locator('.statusbar-item', { hasText: 'SLayer' });
+}
+
+/** Ctrl+Shift+M toggles the panel; the command palette is the fallback when focus swallowed the key. */
+async function openProblemsPanel(page: Page): Promise<void> {
+  const panel = page.locator('.markers-panel');
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+Shift+M');
+  try {
+    await panel.waitFor({ state: 'visible', timeout: 10_000 });
+    return;
+  } catch {
+    console.log('[e2e] Ctrl+Shift+M did not open Problems; using the command palette');
+  }
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>View: Toggle Problems');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Toggle Problems' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await panel.waitFor({ state: 'visible', timeout: 10_000 });
+}
