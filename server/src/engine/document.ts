@@ -43,7 +43,10 @@ export function parseSlayerDocument(kind: SlayerFileKind, text: string, options:
   const sources = new SourceMap();
   const parsed: ParsedDocument = { kind, text, queryIsList: false, sources, parseProblems: sink.problems };
   const { doc } = parseYamlSource(text, sink);
-  if (!doc) return parsed;
+  if (!doc) {
+    if (text.trim() === '') reportEmpty(kind, sink);
+    return parsed;
+  }
   const ctx = new DecodeContext(doc, text, sink, sources, options.warnOnUnknownFields);
   const root = ctx.resolve(doc.contents);
   if (!root) {
@@ -62,6 +65,11 @@ export function parseSlayerDocument(kind: SlayerFileKind, text: string, options:
     parsed.queries = decodeQueryFile(root, ctx, []);
   }
   return parsed;
+}
+
+function reportEmpty(kind: SlayerFileKind, sink: ProblemSink): void {
+  const needs = kind === 'query' ? 'a source_model' : 'at least a name';
+  sink.error(DiagnosticCode.MissingField, { start: 0, end: 0 }, `The file is empty; a ${kind} needs ${needs}.`);
 }
 
 /** The cross-file problems of a parsed file; cheap, so it is rerun whenever the workspace changes. */

@@ -28,15 +28,28 @@ import { spanOfNode } from './yaml-source';
 export type QueryDecoder = Decoder<QueryDef>;
 
 /** Applies a naming rule to a decoded string and reports the rule's wording at the value. */
-export function named(check: (name: string) => string | undefined): Decoder<string> {
+export function named(
+  check: (name: string) => string | undefined,
+  code: DiagnosticCode = DiagnosticCode.InvalidName,
+): Decoder<string> {
   return (node, ctx, path) => {
     const value = str(node, ctx, path);
     if (value === undefined) return undefined;
     const problem = check(value);
-    if (problem) ctx.sink.error(DiagnosticCode.InvalidName, spanOfNode(node), problem);
+    if (problem) ctx.sink.error(code, spanOfNode(node), problem);
     return value;
   };
 }
+
+/** Shape problems are invalid names; a transform's name is a reserved one, reported as such. */
+const measureName: Decoder<string> = (node, ctx, path) => {
+  const value = named((n) => identifierProblem(n, 'Measure name'))(node, ctx, path);
+  if (value !== undefined && identifierProblem(value, 'Measure name') === undefined) {
+    const reserved = measureNameProblem(value);
+    if (reserved) ctx.sink.error(DiagnosticCode.ReservedName, spanOfNode(node), reserved);
+  }
+  return value;
+};
 
 const MODEL_FIELDS = new Set([
   'version',
@@ -202,7 +215,7 @@ export const decodeMeasure: Decoder<MeasureDef> = (node, ctx, path) => {
   const f = ctx.fields(map, path, MEASURE_FIELDS, { what: 'measure', unknown: 'warn' });
   return {
     formula: f.required('formula', str) ?? '',
-    name: f.optional('name', named(measureNameProblem)),
+    name: f.optional('name', measureName),
     label: f.optional('label', str),
     description: f.optional('description', str),
     type: f.optional('type', dataType) ?? undefined,

@@ -1,6 +1,7 @@
 import {
   isAlias,
   isMap,
+  isNode,
   isPair,
   isScalar,
   isSeq,
@@ -148,6 +149,8 @@ export type Decoder<T> = (node: YamlNode, ctx: DecodeContext, path: Path) => T |
 
 export class FieldReader {
   private readonly byName = new Map<string, YamlNode | undefined>();
+  /** Where a missing field is reported: the mapping's first key, a line the user can see. */
+  private readonly anchor: Span;
 
   constructor(
     private readonly ctx: DecodeContext,
@@ -156,6 +159,8 @@ export class FieldReader {
     known: ReadonlySet<string>,
     options: FieldOptions,
   ) {
+    const firstKey: unknown = map.items[0]?.key;
+    this.anchor = isNode(firstKey) ? spanOfNode(firstKey) : spanOfNode(map);
     for (const item of map.items) {
       if (!isPair(item)) continue;
       const keyNode = ctx.resolve(item.key);
@@ -189,7 +194,7 @@ export class FieldReader {
 
   required<T>(name: string, decode: Decoder<T>): T | undefined {
     if (!this.byName.has(name) || isNull(this.byName.get(name))) {
-      const span = this.ctx.sources.key([...this.path, name]) ?? this.ctx.sources.best(this.path);
+      const span = this.ctx.sources.key([...this.path, name]) ?? this.anchor;
       this.ctx.sink.error(DiagnosticCode.MissingField, span, `${label(this.path)}: '${name}' is required.`);
       return undefined;
     }

@@ -27,8 +27,11 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
     for (const error of doc.errors) {
-      const code = error.code === 'DUPLICATE_KEY' ? DiagnosticCode.DuplicateKey : DiagnosticCode.YamlSyntax;
-      sink.error(code, spanOfPos(error.pos, text.length), firstLine(error.message));
+      if (error.code === 'DUPLICATE_KEY') {
+        sink.error(DiagnosticCode.DuplicateKey, keySpanAt(text, error.pos[0]), firstLine(error.message));
+      } else {
+        sink.error(DiagnosticCode.YamlSyntax, spanOfPos(error.pos, text.length), firstLine(error.message));
+      }
     }
     for (const warning of doc.warnings) {
       sink.warning(DiagnosticCode.YamlSyntax, spanOfPos(warning.pos, text.length), firstLine(warning.message));
@@ -37,9 +40,10 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
   const [first, ...rest] = list;
   for (const extra of rest) {
     const start = extra.range[0];
+    const marker = text.startsWith('---', start) ? 3 : Math.max(0, extra.range[1] - start);
     sink.error(
       DiagnosticCode.MultipleDocuments,
-      { start, end: Math.max(start, extra.range[1]) },
+      { start, end: start + marker },
       'SLayer reads one YAML document per file; this second document is ignored.',
     );
   }
@@ -50,6 +54,12 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
 function spanOfPos(pos: [number, number], length: number): Span {
   const start = Math.min(pos[0], length);
   return { start, end: Math.min(Math.max(pos[1], start), length) };
+}
+
+/** The yaml package points a duplicate key at its first character; the whole key reads better. */
+function keySpanAt(text: string, start: number): Span {
+  const match = /^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^:\n#]*[^:\s#])/.exec(text.slice(start, start + 1024));
+  return { start, end: start + Math.max(1, match?.[0].length ?? 1) };
 }
 
 function firstLine(message: string): string {
