@@ -16,7 +16,10 @@ const vsixPath = path.join(root, 'dist', 'slayer-studio.vsix');
 
 function build() {
   // A separate process, so a failed build stops here with esbuild's own messages.
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (result.status !== 0) throw new Error(`build failed (exit ${result.status ?? result.signal})`);
 }
 

@@ -27,20 +27,27 @@ const EXPECTED_MESSAGE = "Unknown aggregation 'summ'. Did you mean 'sum'?";
 const VALID_FORMULA = 'formula: "amount:sum"\n';
 const BROKEN_FORMULA = 'formula: "amount:summ"\n';
 
+/** Where the deliberate error sits, 1-based as the Problems panel prints it. */
+interface BrokenWorkspace {
+  root: string;
+  line: number;
+  column: number;
+}
+
 let install: CodeServerInstall;
 let server: CodeServer | undefined;
 let workbench: Workbench | undefined;
-let workspace: string;
+let broken: BrokenWorkspace;
 
 before(
   async () => {
     // Always repackage: the vsix must hold the sources under test, and it takes a few seconds.
     packageExtension();
     install = installCodeServer();
-    workspace = await writeBrokenWorkspace();
+    broken = await writeBrokenWorkspace();
     const extensionsDir = makeTempDir('extensions');
     installVsix(install, extensionsDir);
-    server = await CodeServer.start({ install, extensionsDir, workspace });
+    server = await CodeServer.start({ install, extensionsDir, workspace: broken.root });
     workbench = await step('open-workbench', undefined, server, () => openWorkbench(install, server as CodeServer));
   },
   { timeout: 240_000 },
@@ -53,7 +60,7 @@ after(async () => {
 });
 
 /** The demo storage folder with one deliberate error in models/jaffle/orders.yaml. */
-async function writeBrokenWorkspace(): Promise<string> {
+async function writeBrokenWorkspace(): Promise<BrokenWorkspace> {
   const root = makeTempDir('workspace');
   // The database files are never created: diagnostics do not need data.
   await writeSlayerFolder(root, {
@@ -64,8 +71,12 @@ async function writeBrokenWorkspace(): Promise<string> {
   const text = readFileSync(orders, 'utf8');
   // Fail loudly if the demo template changes, rather than testing an unbroken file.
   assert.ok(text.includes(VALID_FORMULA), `demo orders model no longer contains ${VALID_FORMULA.trim()}`);
-  writeFileSync(orders, text.replace(VALID_FORMULA, BROKEN_FORMULA));
-  return root;
+  const brokenText = text.replace(VALID_FORMULA, BROKEN_FORMULA);
+  writeFileSync(orders, brokenText);
+  const lines = brokenText.split('\n');
+  const index = lines.findIndex((line) => line.includes('amount:summ'));
+  const column = (lines[index] ?? '').indexOf('summ');
+  return { root, line: index + 1, column: column + 1 };
 }
 
 test(
@@ -90,20 +101,30 @@ test(
       assert.match(await item.innerText(), /SLayer\s*1\b/);
     });
 
-    const problems = await step('problems-panel', page, server, async () => {
+    const rows = await step('problems-panel', page, server, async () => {
       await openProblemsPanel(page);
       const row = page.locator('.markers-panel .monaco-list-row', { hasText: EXPECTED_MESSAGE });
       await row.first().waitFor({ timeout: 60_000 });
-      return page.locator('.markers-panel').innerText();
+      return page.locator('.markers-panel .monaco-list-row').allInnerTexts();
     });
 
     await page.screenshot({ path: path.join(artifactsDir(), 'problems.png') });
-    assert.ok(problems.includes(EXPECTED_MESSAGE), `Problems panel text:\n${problems}`);
-    assert.match(problems, /orders\.yaml/, 'the Problems panel names the file');
-    // The source shows next to the message, proving the diagnostic came from our server.
-    assert.match(problems, /slayer/);
-    // Exactly one error for the whole workspace: the rest of the demo folder is valid.
-    assert.match(problems, /\borders\.yaml\b[\s\S]*?\b1\b/);
+    const flat = rows.map((row) => row.replace(/\s+/g, ' ').trim());
+    const shown = `Problems panel rows:\n${flat.join('\n')}`;
+    // The file row: name, folder and a count of exactly one problem.
+    assert.ok(
+      flat.some((row) => /^orders\.yaml ?models\/jaffle 1$/.test(row)),
+      shown,
+    );
+    // The marker row: our message, our source and code, at the broken token.
+    const marker = flat.find((row) => row.includes(EXPECTED_MESSAGE));
+    assert.ok(marker, shown);
+    assert.match(marker, /\bslayer\b/, 'the source is our server');
+    assert.match(marker, /unknown-aggregation/);
+    assert.ok(
+      marker.includes(`[Ln ${broken.line}, Col ${broken.column}]`),
+      `expected Ln ${broken.line}, Col ${broken.column}: ${marker}`,
+    );
   },
 );
 
@@ -117,14 +138,20 @@ async function openFromExplorer(page: Page, names: string[]): Promise<void> {
     const expanded = await row.getAttribute('aria-expanded');
     if (expanded !== 'true') await row.click();
     if (expanded === 'false') {
-      await explorer.locator(`[role="treeitem"][aria-expanded="true"]`, { hasText: name }).first().waitFor({ timeout: 10_000 });
+      await explorer
+        .locator(`[role="treeitem"][aria-expanded="true"]`, { hasText: name })
+        .first()
+        .waitFor({ timeout: 10_000 });
     }
   }
 }
 
-/** Our status bar entry; VS Code renders an extension's item with id `<extension id>.<item id>`. */
+/**
+ * Our status bar entry. VS Code gives an extension's item the DOM id `<extension id>.<item id>`;
+ * matching on text alone would also hit the "SLayer YAML" language indicator.
+ */
 function slayerStatusItem(page: Page): Locator {
-  return page.locator('.statusbar-item', { hasText: 'SLayer' });
+  return page.locator('[id="slayer-studio.slayer-studio.slayer.status"]');
 }
 
 /** Ctrl+Shift+M toggles the panel; the command palette is the fallback when focus swallowed the key. */

@@ -97,7 +97,9 @@ export function packageExtension(): void {
     timeout: 5 * 60_000,
   });
   if (result.status !== 0) {
-    throw new Error(`scripts/package.mjs failed (exit ${result.status ?? result.signal}):\n${tail(result.stdout + result.stderr, 40)}`);
+    throw new Error(
+      `scripts/package.mjs failed (exit ${result.status ?? result.signal}):\n${tail(result.stdout + result.stderr, 40)}`,
+    );
   }
 }
 
@@ -217,7 +219,9 @@ export class CodeServer {
       }
       await sleep(250);
     }
-    throw new Error(`code-server did not answer on port ${this.port} within ${timeoutMs} ms (${lastError}):\n${this.logTail()}`);
+    throw new Error(
+      `code-server did not answer on port ${this.port} within ${timeoutMs} ms (${lastError}):\n${this.logTail()}`,
+    );
   }
 
   /** Ends the whole process group: TERM first, KILL if it lingers. */
@@ -305,7 +309,12 @@ export async function openWorkbench(install: CodeServerInstall, server: CodeServ
  * Runs one step of a browser test; on failure saves `<name>-failure.png` and rethrows with the
  * screenshot path and code-server's log tail, which is usually where the real cause is.
  */
-export async function step<T>(name: string, page: Page | undefined, server: CodeServer | undefined, body: () => Promise<T>): Promise<T> {
+export async function step<T>(
+  name: string,
+  page: Page | undefined,
+  server: CodeServer | undefined,
+  body: () => Promise<T>,
+): Promise<T> {
   try {
     return await body();
   } catch (error) {
