@@ -15,6 +15,12 @@ export const ErrorCode = {
   Cancelled: 'SLAYER_CANCELLED',
   /** A bug: something that should not happen did. */
   Internal: 'SLAYER_INTERNAL',
+  /** The database rejected or failed a query (its message, credentials redacted). */
+  DatabaseError: 'SLAYER_DATABASE_ERROR',
+  /** The database could not be opened or reached (bad path, host, port or credentials). */
+  ConnectionFailed: 'SLAYER_CONNECTION_FAILED',
+  /** The datasource's type has no driver here (only sqlite, duckdb and postgres run queries). */
+  UnsupportedDatasource: 'SLAYER_UNSUPPORTED_DATASOURCE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -26,6 +32,9 @@ export const RpcErrorCode: Record<ErrorCode, number> = {
   SLAYER_UNSUPPORTED: -32004,
   SLAYER_CANCELLED: -32800,
   SLAYER_INTERNAL: -32603,
+  SLAYER_DATABASE_ERROR: -32005,
+  SLAYER_CONNECTION_FAILED: -32006,
+  SLAYER_UNSUPPORTED_DATASOURCE: -32007,
 };
 
 export interface SlayerErrorData {
