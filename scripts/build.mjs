@@ -1,10 +1,13 @@
-// Bundles the three entry points with esbuild. Type-checking is `tsc -b`'s job.
+// Bundles the entry points with esbuild. Type-checking is `tsc -b`'s job.
 import { build } from 'esbuild';
 import { chmod } from 'node:fs/promises';
 
 const production = process.argv.includes('--production');
-/** Native and WebAssembly packages ship files esbuild cannot inline; they stay in node_modules. */
-const external = ['vscode', '@duckdb/node-api', 'node-sqlite3-wasm'];
+/**
+ * Native and WebAssembly packages ship files esbuild cannot inline; they stay in node_modules.
+ * pg-native is pg's optional libpq binding, loaded only through `pg.native`, which we never use.
+ */
+const external = ['vscode', '@duckdb/node-api', 'node-sqlite3-wasm', 'pg-native'];
 
 const common = {
   bundle: true,
@@ -25,6 +28,12 @@ await Promise.all([
     entryPoints: ['server/src/cli.ts'],
     outfile: 'dist/slayer-ls.js',
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  // The SQLite driver's worker thread; server.js and slayer-ls.js start it from their own folder.
+  build({
+    ...common,
+    entryPoints: ['server/src/engine/drivers/sqlite-worker.ts'],
+    outfile: 'dist/sqlite-worker.js',
   }),
 ]);
 await chmod('dist/slayer-ls.js', 0o755);

@@ -1,0 +1,174 @@
+/**
+ * From a datasource definition to a running driver: resolves `${ENV_VAR}`
+ * references, picks the driver from `type` or `connection_string`, resolves
+ * relative database paths against the storage root, and binds a redactor so
+ * no driver error ever shows a credential.
+ */
+import * as path from 'node:path';
+import type { ClientConfig } from 'pg';
+import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
+import type { DatasourceDef } from '../schema/types';
+import { redactCredentials } from './credentials';
+import { DuckDbDriver } from './duckdb';
+import type { Redactor } from './errors';
+import { PostgresDriver } from './postgres';
+import { SqliteDriver } from './sqlite';
+import type { Driver } from './types';
+
+export { redactCredentials } from './credentials';
+
+export interface OpenDriverOptions {
+  /** The storage root: relative database paths resolve against it. */
+  baseDir: string;
+  /** Where `${ENV_VAR}` references are looked up; process.env when absent. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The `type` values (and connection-string schemes) that can run queries. */
+export const SUPPORTED_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql'] as const;
+
+type Target =
+  { kind: 'sqlite' | 'duckdb'; file: string } | { kind: 'postgres'; config: ClientConfig; schema: string | undefined };
+
+const ENV_REFERENCE = /\$\{(\w+)\}/g;
+
+function invalid(message: string): SlayerError {
+  return new SlayerError(ErrorCode.InvalidInput, message);
+}
+
+/**
+ * Replaces every `${NAME}` in every text field with the variable's value.
+ * Fails naming every variable that is not set, and the field that uses it.
+ */
+export function resolveEnvReferences(ds: DatasourceDef, env: NodeJS.ProcessEnv = process.env): DatasourceDef {
+  const missing: string[] = [];
+  const resolved: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(ds)) {
+    resolved[field] =
+      typeof value !== 'string'
+        ? value
+        : value.replace(ENV_REFERENCE, (reference, name: string) => {
+            const found = env[name];
+            if (found === undefined) missing.push(`${name} (in '${field}')`);
+            return found ?? reference;
+          });
+  }
+  if (missing.length > 0) {
+    const noun = missing.length === 1 ? 'variable is' : 'variables are';
+    throw invalid(`Datasource '${ds.name}': environment ${noun} not set: ${missing.join(', ')}.`);
+  }
+  return resolved as unknown as DatasourceDef; // same fields as ds, only text values replaced
+}
+
+function unsupported(ds: DatasourceDef, type: string): SlayerError {
+  return new SlayerError(
+    ErrorCode.UnsupportedDatasource,
+    `Datasource '${ds.name}' has type '${type}', which SLayer Studio cannot query; ` +
+      `supported types: ${SUPPORTED_DATASOURCE_TYPES.join(', ')}.`,
+  );
+}
+
+function databaseFile(database: string, baseDir: string): string {
+  return database === '' || database === ':memory:' ? ':memory:' : path.resolve(baseDir, database);
+}
+
+/** The scheme of `scheme://...` (lowercase, without SQLAlchemy's `+driver`), or undefined. */
+function schemeOf(connectionString: string): string | undefined {
+  return /^([a-z][a-z0-9.-]*)(?:\+[a-z0-9_.-]+)?:\/\//i.exec(connectionString)?.[1]?.toLowerCase();
+}
+
+/** `sqlite:///relative.db`, `sqlite:////absolute.db`, `sqlite://` (memory): SQLAlchemy's forms. */
+function fileFromUrl(ds: DatasourceDef, url: string, kind: 'sqlite' | 'duckdb', baseDir: string): Target {
+  const rest = url.slice(url.indexOf('://') + 3).replace(/[?#].*$/, '');
+  if (rest !== '' && !rest.startsWith('/')) {
+    throw invalid(`Datasource '${ds.name}': a ${kind} connection_string is ${kind}:///path/to/file (three slashes).`);
+  }
+  return { kind, file: databaseFile(rest.slice(1), baseDir) };
+}
+
+function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target {
+  const scheme = schemeOf(url);
+  if (scheme === undefined) {
+    throw invalid(`Datasource '${ds.name}': connection_string must look like scheme://..., e.g. postgresql://host/db.`);
+  }
+  if (scheme === 'sqlite' || scheme === 'duckdb') return fileFromUrl(ds, url, scheme, baseDir);
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    const connectionString = url.replace(/^[^:]+:\/\//, 'postgresql://');
+    return { kind: 'postgres', config: { connectionString }, schema: ds.schema_name };
+  }
+  throw unsupported(ds, scheme);
+}
+
+function parsePort(ds: DatasourceDef, port: string | number): number {
+  const value = typeof port === 'number' ? port : Number(port.trim());
+  if (!Number.isInteger(value) || value <= 0 || value > 65535) {
+    throw invalid(`Datasource '${ds.name}': port must be a number from 1 to 65535, got '${port}'.`);
+  }
+  return value;
+}
+
+/** `db:5432` or `[::1]:5432` -> host and port; a bare IPv6 address (`::1`) has no port in it. */
+function splitHostPort(host: string): { host: string; port?: string } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracketed?.[1] !== undefined)
+    return bracketed[2] === undefined ? { host: bracketed[1] } : { host: bracketed[1], port: bracketed[2] };
+  const single = /^([^:]+):(\d+)$/.exec(host);
+  if (single?.[1] !== undefined && single[2] !== undefined) return { host: single[1], port: single[2] };
+  return { host };
+}
+
+/** host, port, database, username, password; a port may sit in the host field, as SLayer allows. */
+function postgresConfig(ds: DatasourceDef): ClientConfig {
+  const split = splitHostPort(ds.host ?? 'localhost');
+  if (split.port !== undefined && ds.port !== undefined) {
+    throw invalid(`Datasource '${ds.name}': the port is set both in 'host' and in 'port'; keep one.`);
+  }
+  const port = split.port ?? ds.port;
+  const config: ClientConfig = { host: split.host };
+  if (port !== undefined) config.port = parsePort(ds, port);
+  if (ds.database) config.database = ds.database;
+  if (ds.username) config.user = ds.username;
+  if (ds.password) config.password = ds.password;
+  return config;
+}
+
+function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
+  const type = ds.type?.trim().toLowerCase();
+  if (!type) {
+    throw invalid(
+      `Datasource '${ds.name}' has no type; set type (${SUPPORTED_DATASOURCE_TYPES.join(', ')}) or a connection_string.`,
+    );
+  }
+  if (type === 'sqlite' || type === 'duckdb') {
+    if (!ds.database) throw invalid(`Datasource '${ds.name}' (${type}) needs 'database': the path of the file.`);
+    return { kind: type, file: databaseFile(ds.database, baseDir) };
+  }
+  if (type === 'postgres' || type === 'postgresql') {
+    return { kind: 'postgres', config: postgresConfig(ds), schema: ds.schema_name };
+  }
+  throw unsupported(ds, ds.type ?? type);
+}
+
+function targetOf(ds: DatasourceDef, baseDir: string): Target {
+  // The connection string says where to connect; SLayer lets it win over the other fields too.
+  return ds.connection_string ? targetFromUrl(ds, ds.connection_string, baseDir) : targetFromFields(ds, baseDir);
+}
+
+/**
+ * A driver for the datasource. Opening touches no database: files and servers
+ * are only reached by `run`, so a bad path or host surfaces as that run's
+ * ConnectionFailed error. Errors here are InvalidInput (bad or missing fields,
+ * unset variables) or UnsupportedDatasource.
+ */
+export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Driver {
+  const resolved = resolveEnvReferences(ds, options.env);
+  const redact: Redactor = (text) => redactCredentials(text, resolved);
+  try {
+    const target = targetOf(resolved, options.baseDir);
+    if (target.kind === 'postgres') return new PostgresDriver(target.config, target.schema, redact);
+    return target.kind === 'sqlite' ? new SqliteDriver(target.file, redact) : new DuckDbDriver(target.file, redact);
+  } catch (error) {
+    if (error instanceof SlayerError) throw new SlayerError(error.code, redact(error.message));
+    throw error;
+  }
+}
