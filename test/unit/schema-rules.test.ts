@@ -160,7 +160,8 @@ const cases: RuleCase[] = [
     name: 'summing a primary key',
     bad: orders([], [['formula: "amount:sum"', 'formula: "id:sum"']]),
     at: 'id:sum',
-    message: /primary key: it can only be counted/,
+    message:
+      /Aggregation 'sum' not allowed for primary-key column 'id'\. Allowed: \['count', 'count_distinct', 'count_distinct_approx'\]/,
     good: orders([], [['formula: "amount:sum"', 'formula: "id:count_distinct"']]),
   },
   {
@@ -168,7 +169,7 @@ const cases: RuleCase[] = [
     name: 'averaging a TEXT column',
     bad: orders([], [['formula: "amount:sum"', 'formula: "status:avg"']]),
     at: 'status:avg',
-    message: /'avg' does not apply to TEXT column 'status'/,
+    message: /Aggregation 'avg' is not applicable to TEXT column 'status' in model '\w+'\. Default aggregations:/,
     good: orders([], [['formula: "amount:sum"', 'formula: "status:count_distinct"']]),
   },
   {

@@ -109,6 +109,16 @@ function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx:
   const owner = ownerModel(agg.target.slice(0, -1), agg, path, scope, ctx);
   if (!owner) return;
   const columnName = agg.target[agg.target.length - 1] ?? '';
+  if (columnName === '*') {
+    if (aggregation !== 'count') {
+      ctx.error(
+        DiagnosticCode.AggregationNotAllowed,
+        ctx.inside(path, agg.aggregationSpan),
+        `'*' can only be counted: write *:count.`,
+      );
+    }
+    return;
+  }
   const column = owner.columns.find((candidate) => candidate.name === columnName);
   if (!column) {
     ctx.error(
@@ -139,20 +149,26 @@ function isKnownAggregation(name: string, model: ModelDef): boolean {
   return BUILTIN_AGGREGATIONS.has(name) || model.aggregations.some((a) => a.name === name);
 }
 
+/** SLayer prints name lists the way Python prints a list of strings. */
+function pyList(names: readonly string[]): string {
+  return `[${names.map((name) => `'${name}'`).join(', ')}]`;
+}
+
 /** Why `column:aggregation` is refused, following SLayer's whitelist, primary-key and type rules. */
 export function aggregationRefusal(column: ColumnDef, aggregation: string, model: ModelDef): string | undefined {
   if (column.allowed_aggregations) {
     if (column.allowed_aggregations.includes(aggregation)) return undefined;
-    return `Aggregation '${aggregation}' is not in allowed_aggregations of column '${column.name}' (${column.allowed_aggregations.join(', ')}).`;
+    return `Aggregation '${aggregation}' not allowed for column '${column.name}'. Allowed: ${pyList(column.allowed_aggregations)}.`;
   }
   if (column.primary_key) {
     if (PRIMARY_KEY_AGGREGATIONS.has(aggregation)) return undefined;
-    return `'${column.name}' is a primary key: it can only be counted (${[...PRIMARY_KEY_AGGREGATIONS].join(', ')}).`;
+    return `Aggregation '${aggregation}' not allowed for primary-key column '${column.name}'. Allowed: ${pyList([...PRIMARY_KEY_AGGREGATIONS].sort())}.`;
   }
   const isCustomOnly = !BUILTIN_AGGREGATIONS.has(aggregation) && model.aggregations.some((a) => a.name === aggregation);
   if (isCustomOnly) return undefined;
   if (DEFAULT_AGGREGATIONS_BY_TYPE[column.type].has(aggregation)) return undefined;
-  return `Aggregation '${aggregation}' does not apply to ${column.type} column '${column.name}'.`;
+  const defaults = [...DEFAULT_AGGREGATIONS_BY_TYPE[column.type]].sort();
+  return `Aggregation '${aggregation}' is not applicable to ${column.type} column '${column.name}' in model '${model.name}'. Default aggregations: ${pyList(defaults)}.`;
 }
 
 function checkRequiredParams(

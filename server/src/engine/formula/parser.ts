@@ -204,6 +204,12 @@ class Parser {
     let span = first.span;
     while (this.peek().kind === '.') {
       this.index++;
+      // `customers.*:count` counts the rows of a joined model.
+      const star = this.peek();
+      if (star.kind === 'op' && star.text === '*' && this.tokens[this.index + 1]?.kind === ':') {
+        this.index++;
+        return this.aggregate([...path, '*'], join(span, star.span));
+      }
       const part = this.expect('ident', "Expected a name after '.'.");
       path.push(part.text);
       span = join(span, part.span);

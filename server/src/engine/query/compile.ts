@@ -1,0 +1,135 @@
+import { SlayerError } from '../../../../shared/src/errors';
+import type { AggregateRef, Expr, NameRef } from '../formula/ast';
+import type { Span } from '../schema/source';
+import { ALL_TRANSFORMS, SCALAR_FUNCTIONS } from '../vocabulary';
+import { invalidQuery, unsupported } from './errors';
+import type { SourceScope } from './scope';
+import { sql, joinTemplates, type SqlTemplate } from './template';
+
+/** A compile error tied to the characters of the formula that caused it. */
+export class FormulaFailure extends Error {
+  constructor(
+    readonly error: SlayerError,
+    readonly span: Span,
+  ) {
+    super(error.message);
+  }
+}
+
+/**
+ * What a formula can see. Row formulas (WHERE) see columns; aggregate
+ * formulas (measures, HAVING) also see aggregates and named measures.
+ */
+export interface CompileContext {
+  scope: SourceScope;
+  aggregates: boolean;
+  /** Registers an aggregate and returns the template that stands for it. */
+  aggregate(ref: AggregateRef): SqlTemplate;
+  /** A query measure alias or a saved measure name; undefined when the name is not one. */
+  namedMeasure(name: string, ref: NameRef): SqlTemplate | undefined;
+}
+
+export function compileExpr(expr: Expr, ctx: CompileContext): SqlTemplate {
+  try {
+    return compileNode(expr, ctx);
+  } catch (error) {
+    if (error instanceof FormulaFailure || !(error instanceof SlayerError)) throw error;
+    throw new FormulaFailure(error, expr.span);
+  }
+}
+
+function compileNode(expr: Expr, ctx: CompileContext): SqlTemplate {
+  switch (expr.kind) {
+    case 'number':
+      return [expr.text];
+    case 'string':
+      return [`'${expr.value.replace(/'/g, "''")}'`];
+    case 'boolean':
+      return [expr.value ? 'TRUE' : 'FALSE'];
+    case 'null':
+      return ['NULL'];
+    case 'placeholder':
+      throw invalidQuery(`Variable '{${expr.name}}' was not substituted; pass it in variables.`);
+    case 'ref':
+      return compileRef(expr, ctx);
+    case 'agg':
+      return compileAggregate(expr, ctx);
+    case 'call':
+      return compileCall(expr, ctx);
+    case 'binary': {
+      const left = compileExpr(expr.left, ctx);
+      const right = compileExpr(expr.right, ctx);
+      if (expr.op === '**') return sql('POWER(', left, ', ', right, ')');
+      return sql('(', left, ` ${expr.op} `, right, ')');
+    }
+    case 'unary':
+      return expr.op === 'not'
+        ? sql('NOT (', compileExpr(expr.operand, ctx), ')')
+        : sql(`${expr.op}(`, compileExpr(expr.operand, ctx), ')');
+    case 'compare':
+      return sql(compileExpr(expr.left, ctx), ` ${expr.op === '!=' ? '<>' : expr.op} `, compileExpr(expr.right, ctx));
+    case 'logical':
+      return sql('(', compileExpr(expr.left, ctx), ` ${expr.op.toUpperCase()} `, compileExpr(expr.right, ctx), ')');
+    case 'in': {
+      const items = joinTemplates(
+        expr.items.map((item) => compileExpr(item, ctx)),
+        ', ',
+      );
+      return sql(compileExpr(expr.operand, ctx), expr.negated ? ' NOT IN (' : ' IN (', items, ')');
+    }
+    case 'like':
+      return sql(
+        compileExpr(expr.operand, ctx),
+        expr.negated ? ' NOT LIKE ' : ' LIKE ',
+        compileExpr(expr.pattern, ctx),
+      );
+    case 'isNull':
+      return sql(compileExpr(expr.operand, ctx), expr.negated ? ' IS NOT NULL' : ' IS NULL');
+  }
+}
+
+function compileRef(ref: NameRef, ctx: CompileContext): SqlTemplate {
+  if (ctx.aggregates && ref.path.length === 1) {
+    const named = ctx.namedMeasure(ref.path[0] ?? '', ref);
+    if (named) return named;
+  }
+  return [ctx.scope.resolveColumn(ref.path).sql];
+}
+
+function compileAggregate(ref: AggregateRef, ctx: CompileContext): SqlTemplate {
+  if (!ctx.aggregates) {
+    throw invalidQuery('Aggregations are not allowed here: this formula is evaluated per row.');
+  }
+  return ctx.aggregate(ref);
+}
+
+function compileCall(call: Extract<Expr, { kind: 'call' }>, ctx: CompileContext): SqlTemplate {
+  if (ALL_TRANSFORMS.has(call.name)) {
+    throw unsupported(`Transform '${call.name}' is not supported by this engine yet.`);
+  }
+  if (!SCALAR_FUNCTIONS.has(call.name.toLowerCase())) {
+    throw invalidQuery(`Unknown function '${call.name}'.`);
+  }
+  if (call.kwargs.length > 0) {
+    throw invalidQuery(`Function '${call.name}' takes no named arguments.`);
+  }
+  // Arguments render independently; placeholders keep their own slots, so the join happens on text parts.
+  const args = call.args.map((arg) => compileExpr(arg, ctx));
+  const marker = args.map((_, index) => `${ARGUMENT_MARK}${index}${ARGUMENT_MARK}`);
+  const shell = ctx.scope.dialect.scalarCall(call.name, marker);
+  return spliceArguments(shell, args);
+}
+
+/** Stands in for an argument while the dialect spells the call; it cannot occur in SQL text. */
+const ARGUMENT_MARK = '\u0001';
+
+/** Puts compiled argument templates into the dialect's spelling of a call. */
+function spliceArguments(shell: string, args: readonly SqlTemplate[]): SqlTemplate {
+  const pieces = shell.split(new RegExp(`${ARGUMENT_MARK}(\\d+)${ARGUMENT_MARK}`));
+  const out: SqlTemplate[] = [];
+  pieces.forEach((piece, index) => {
+    if (index % 2 === 0) out.push([piece]);
+    else out.push(args[Number(piece)] ?? []);
+  });
+  return sql(...out);
+}

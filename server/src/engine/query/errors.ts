@@ -1,0 +1,48 @@
+import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
+import { closestName } from '../suggest';
+
+/**
+ * The engine's error constructors. Wording follows SLayer's own messages
+ * ("Model 'x' not found", "has no join to", ...) so users who know SLayer
+ * recognise them; we add where in the formula and the nearest valid name.
+ */
+export function invalidQuery(message: string, suggestion?: string): SlayerError {
+  return new SlayerError(ErrorCode.InvalidInput, message, suggestion === undefined ? {} : { suggestion });
+}
+
+export function unsupported(message: string): SlayerError {
+  return new SlayerError(ErrorCode.Unsupported, message);
+}
+
+/** "Did you mean 'x'?" with the suggestion carried on the error too. */
+export function unknownName(message: string, name: string, candidates: Iterable<string>): SlayerError {
+  const suggestion = closestName(name, candidates);
+  const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
+  return new SlayerError(ErrorCode.InvalidInput, `${message}${hint}`, suggestion ? { suggestion } : {});
+}
+
+export function modelNotFound(name: string, candidates: Iterable<string>): SlayerError {
+  const suggestion = closestName(name, candidates);
+  const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
+  return new SlayerError(ErrorCode.NotFound, `Model '${name}' not found.${hint}`, suggestion ? { suggestion } : {});
+}
+
+/** Points at a span of a formula: `in 'amount:summ' at 8-12`, with a caret line for terminals. */
+export function locate(formula: string, start: number, end: number): string {
+  const width = Math.max(1, end - start);
+  return `\n  ${formula}\n  ${' '.repeat(start)}${'^'.repeat(width)}`;
+}
+
+/** Re-throws a SlayerError with the formula and a caret under the offending characters. */
+export function withFormulaContext(
+  error: SlayerError,
+  what: string,
+  formula: string,
+  span?: { start: number; end: number },
+): SlayerError {
+  const where = span ? locate(formula, span.start, span.end) : `\n  ${formula}`;
+  return new SlayerError(error.code, `${what}: ${error.message}${where}`, {
+    ...(error.suggestion === undefined ? {} : { suggestion: error.suggestion }),
+    cause: error,
+  });
+}

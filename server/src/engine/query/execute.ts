@@ -1,0 +1,99 @@
+import type { ModelCatalog } from '../catalog';
+import type { Driver } from '../drivers/types';
+import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
+import { dialectFor, type DialectName } from '../sql/dialect';
+import { invalidQuery, modelNotFound, unsupported } from './errors';
+import { planQuery } from './plan';
+import { shapeResponse, type SlayerResponse } from './response';
+import type { Variables } from './variables';
+
+/** How the engine reaches databases; the server and the CLI each supply one. */
+export interface EngineHost {
+  catalog: ModelCatalog;
+  openDriver(datasource: DatasourceDef): Driver;
+}
+
+export interface ExecuteOptions {
+  variables?: Variables;
+  /** Plan and print the SQL, touch no database. */
+  dryRun?: boolean;
+  /** Preview cap; the response says `truncated` when rows were cut. */
+  maxRows?: number;
+  signal?: AbortSignal;
+}
+
+const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
+  sqlite: 'sqlite',
+  duckdb: 'duckdb',
+  postgres: 'postgres',
+  postgresql: 'postgres',
+};
+
+/** The datasource a query runs on: its root model's `data_source`. */
+export function datasourceOf(model: ModelDef, catalog: ModelCatalog): DatasourceDef {
+  const datasource = catalog.getDatasource(model.data_source);
+  if (!datasource) {
+    throw invalidQuery(
+      `Model '${model.name}' uses data_source '${model.data_source}', which has no datasources/${model.data_source}.yaml.`,
+    );
+  }
+  return datasource;
+}
+
+export function dialectOf(datasource: DatasourceDef): DialectName {
+  const type = (datasource.type ?? schemeOf(datasource.connection_string) ?? '').toLowerCase();
+  const dialect = DIALECT_OF_TYPE[type];
+  if (!dialect) {
+    throw unsupported(
+      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine runs sqlite, duckdb and postgres.`,
+    );
+  }
+  return dialect;
+}
+
+function schemeOf(connection: string | undefined): string | undefined {
+  return connection ? /^([a-z0-9]+)(?:\+\w+)?:/i.exec(connection)?.[1] : undefined;
+}
+
+/** The stage that answers a query list: SLayer's last entry. */
+export function rootStage(stages: readonly QueryDef[]): QueryDef {
+  const root = stages[stages.length - 1];
+  if (!root) throw invalidQuery('The query list is empty.');
+  if (stages.length > 1) throw unsupported('Query lists (multi-stage queries) are not supported yet.');
+  return root;
+}
+
+function rootModelOf(query: QueryDef, catalog: ModelCatalog): ModelDef {
+  const source = query.source_model;
+  if (source.kind === 'inline') return source.model;
+  const name = source.kind === 'name' ? source.name : source.extension.source_name;
+  const model = catalog.getModel(name);
+  if (!model) throw modelNotFound(name, catalog.modelNames());
+  return model;
+}
+
+/** Plans a query for its datasource's dialect and, unless dry, runs it. */
+export async function executeQuery(
+  stages: readonly QueryDef[],
+  host: EngineHost,
+  options: ExecuteOptions = {},
+): Promise<SlayerResponse> {
+  const query = rootStage(stages);
+  const datasource = datasourceOf(rootModelOf(query, host.catalog), host.catalog);
+  const dialect = dialectFor(dialectOf(datasource));
+  const plan = planQuery(query, host.catalog, {
+    dialect,
+    ...(options.variables ? { variables: options.variables } : {}),
+  });
+  if (options.dryRun) return shapeResponse(plan.fields, [], plan.sql, false);
+  const driver = host.openDriver(datasource);
+  try {
+    const result = await driver.run(plan.sql, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
+    });
+    return shapeResponse(plan.fields, result.rows, plan.sql, result.truncated);
+  } finally {
+    await driver.close();
+  }
+}

@@ -1,0 +1,414 @@
+/**
+ * The engine against real data on SQLite, DuckDB and Postgres. Every
+ * expected value is computed in JavaScript from the generated rows.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { DemoData, OrderRow } from '../../scripts/demo/data';
+import type { SlayerResponse } from '../../server/src/engine/query/response';
+import { createEngineFixture, DRIVERS, type EngineFixture } from '../support/engine-fixture';
+import {
+  assertClose,
+  assertRowsMatch,
+  avg,
+  bucket,
+  correlation,
+  covariance,
+  groupBy,
+  numbers,
+  percentile,
+  sum,
+  variance,
+} from '../support/reference';
+import { runQuery } from '../support/run-query';
+
+let fixture: EngineFixture;
+let data: DemoData;
+
+before(
+  async () => {
+    fixture = await createEngineFixture();
+    data = fixture.data;
+  },
+  { timeout: 120_000 },
+);
+
+after(async () => {
+  await fixture?.cleanup();
+});
+
+const amounts = (rows: readonly OrderRow[]): number[] => rows.map((o) => o.amount);
+const byStatus = (): Map<string, OrderRow[]> => groupBy(data.orders, (o) => [o.status]);
+const customerOf = (o: OrderRow): DemoData['customers'][number] | undefined =>
+  data.customers.find((c) => c.id === o.customer_id);
+
+function single(response: SlayerResponse): Record<string, unknown> {
+  assert.equal(response.row_count, 1, 'one row');
+  return response.data[0] ?? {};
+}
+
+for (const driver of DRIVERS) {
+  describe(`engine on ${driver}`, { concurrency: false }, () => {
+    const run = (query: unknown, variables?: Record<string, unknown>): Promise<SlayerResponse> =>
+      runQuery(fixture.hosts[driver], query, variables ? { variables } : {});
+
+    test('*:count and every built-in aggregation over all orders', async () => {
+      const tips = numbers(data.orders.map((o) => o.tip));
+      const pairs = data.orders.filter((o) => o.tip !== null).map((o) => [o.amount, o.tip as number] as const);
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: [
+            '*:count',
+            'amount:sum',
+            'amount:avg',
+            'amount:min',
+            'amount:max',
+            'tip:count',
+            'customer_id:count_distinct',
+            'amount:median',
+            'amount:percentile(p=0.25)',
+            'amount:weighted_avg(weight=subtotal)',
+            'amount:stddev_samp',
+            'amount:stddev_pop',
+            'amount:var_samp',
+            'amount:var_pop',
+            'amount:corr(other=tip)',
+            'amount:covar_samp(other=tip)',
+            'amount:covar_pop(other=tip)',
+          ],
+        }),
+      );
+      const all = amounts(data.orders);
+      assert.equal(row['orders._count'], data.orders.length);
+      assertClose(row['orders.amount_sum'], sum(all), 'sum');
+      assertClose(row['orders.amount_avg'], avg(all), 'avg');
+      assertClose(row['orders.amount_min'], Math.min(...all), 'min');
+      assertClose(row['orders.amount_max'], Math.max(...all), 'max');
+      assert.equal(row['orders.tip_count'], tips.length, 'count skips NULL tips');
+      assert.equal(row['orders.customer_id_count_distinct'], new Set(data.orders.map((o) => o.customer_id)).size);
+      assertClose(row['orders.amount_median'], percentile(all, 0.5), 'median');
+      assertClose(row['orders.amount_percentile_p_0_25'], percentile(all, 0.25), 'percentile');
+      const weighted =
+        (sum(data.orders.map((o) => o.amount * o.subtotal)) ?? 0) / (sum(data.orders.map((o) => o.subtotal)) ?? 1);
+      assertClose(row['orders.amount_weighted_avg_weight_subtotal'], weighted, 'weighted_avg');
+      assertClose(row['orders.amount_stddev_samp'], Math.sqrt(variance(all, true) ?? 0), 'stddev_samp');
+      assertClose(row['orders.amount_stddev_pop'], Math.sqrt(variance(all, false) ?? 0), 'stddev_pop');
+      assertClose(row['orders.amount_var_samp'], variance(all, true), 'var_samp');
+      assertClose(row['orders.amount_var_pop'], variance(all, false), 'var_pop');
+      assertClose(row['orders.amount_corr_other_tip'], correlation(pairs), 'corr');
+      assertClose(row['orders.amount_covar_samp_other_tip'], covariance(pairs, true), 'covar_samp');
+      assertClose(row['orders.amount_covar_pop_other_tip'], covariance(pairs, false), 'covar_pop');
+    });
+
+    test('first and last follow the default time dimension within each group', async () => {
+      const response = await run({
+        source_model: 'orders',
+        dimensions: ['status'],
+        measures: ['amount:first', 'amount:last(ordered_at)'],
+      });
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of byStatus()) {
+        const sorted = [...rows].sort((a, b) => a.ordered_at.localeCompare(b.ordered_at));
+        expected.set(key, {
+          'orders.amount_first': sorted[0]?.amount ?? null,
+          'orders.amount_last_ordered_at': sorted[sorted.length - 1]?.amount ?? null,
+        });
+      }
+      assertRowsMatch(response.data, ['orders.status'], expected, 'first/last');
+    });
+
+    test('sample statistics are NULL and population ones 0 for a single row (Postgres semantics)', async () => {
+      const one = data.orders[0] as OrderRow;
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: ['amount:stddev_samp', 'amount:var_samp', 'amount:stddev_pop', 'amount:var_pop'],
+          filters: [`id = ${one.id}`],
+        }),
+      );
+      assert.equal(row['orders.amount_stddev_samp'], null);
+      assert.equal(row['orders.amount_var_samp'], null);
+      assertClose(row['orders.amount_stddev_pop'], 0, 'stddev_pop');
+      assertClose(row['orders.amount_var_pop'], 0, 'var_pop');
+    });
+
+    test('dimensions group, with labels and SLayer keys and attributes', async () => {
+      const response = await run({
+        source_model: 'orders',
+        dimensions: [{ name: 'status', label: 'Order status' }],
+        measures: ['*:count', 'amount:sum'],
+        order: [{ column: 'amount:sum', direction: 'desc' }],
+      });
+      assert.deepEqual(response.columns, ['orders.status', 'orders._count', 'orders.amount_sum']);
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of byStatus())
+        expected.set(key, { 'orders._count': rows.length, 'orders.amount_sum': sum(amounts(rows)) });
+      assertRowsMatch(response.data, ['orders.status'], expected, 'by status');
+      const sums = response.data.map((row) => row['orders.amount_sum'] as number);
+      assert.deepEqual(
+        sums,
+        [...sums].sort((a, b) => b - a),
+        'ordered by amount:sum desc',
+      );
+      assert.deepEqual(response.attributes.dimensions['orders.status'], { label: 'Order status' });
+      assert.deepEqual(response.attributes.measures['orders._count'], { format: { type: 'integer' } });
+      assert.deepEqual(response.attributes.measures['orders.amount_sum'], {
+        label: 'Amount',
+        format: { type: 'currency', precision: 2, symbol: '$' },
+      });
+    });
+
+    for (const granularity of ['day', 'week', 'month', 'quarter', 'year'] as const) {
+      test(`time dimension by ${granularity} with a date_range`, async () => {
+        const [start, end] = ['2023-03-01', '2024-02-29'];
+        const response = await run({
+          source_model: 'orders',
+          time_dimensions: [{ dimension: 'ordered_at', granularity, date_range: [start, end] }],
+          measures: ['amount:sum'],
+        });
+        // SLayer's BETWEEN on the raw timestamp: the end day's orders after midnight fall outside.
+        const inRange = data.orders.filter((o) => o.ordered_at >= start && o.ordered_at <= end);
+        const expected = new Map<string, Record<string, number | null>>();
+        for (const [key, rows] of groupBy(inRange, (o) => [bucket(o.ordered_at, granularity)])) {
+          expected.set(key, { 'orders.amount_sum': sum(amounts(rows)) });
+        }
+        assertRowsMatch(response.data, ['orders.ordered_at'], expected, granularity);
+      });
+    }
+
+    test('saved measures expand by name, transitively, and keep their names as keys', async () => {
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: ['revenue', 'aov', 'aov_doubled', { formula: 'revenue / 100', name: 'hundreds' }],
+        }),
+      );
+      const total = sum(amounts(data.orders)) ?? 0;
+      assertClose(row['orders.revenue'], total, 'revenue');
+      assertClose(row['orders.aov'], total / data.orders.length, 'aov');
+      assertClose(row['orders.aov_doubled'], (total / data.orders.length) * 2, 'aov_doubled');
+      assertClose(row['orders.hundreds'], total / 100, 'hundreds');
+    });
+
+    test('an unnamed formula is keyed by its mangled text, with ** and parentheses', async () => {
+      const row = single(
+        await run({ source_model: 'orders', measures: ['(amount:sum - tip:sum) / *:count', 'amount:max ** 2'] }),
+      );
+      const tips = sum(numbers(data.orders.map((o) => o.tip))) ?? 0;
+      assertClose(
+        row['orders.(amount_sum_-_tip_sum)__div___count'],
+        ((sum(amounts(data.orders)) ?? 0) - tips) / data.orders.length,
+        'arith',
+      );
+      assertClose(row['orders.amount_max__2'], Math.max(...amounts(data.orders)) ** 2, 'power');
+    });
+
+    test('a measure cycle is rejected with its chain', async () => {
+      await assert.rejects(
+        run({ source_model: 'looping', measures: ['a'] }),
+        /Circular measure reference: a -> b -> a/,
+      );
+    });
+
+    test('a filtered column aggregates only matching rows', async () => {
+      const response = await run({
+        source_model: 'orders',
+        dimensions: ['status'],
+        measures: ['completed_amount:sum'],
+      });
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of byStatus()) {
+        expected.set(key, {
+          'orders.completed_amount_sum': rows[0]?.status === 'completed' ? sum(amounts(rows)) : null,
+        });
+      }
+      assertRowsMatch(response.data, ['orders.status'], expected, 'filtered column');
+    });
+
+    test('custom aggregations use their defaults and query-time parameters', async () => {
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: ['amount:trimmed_mean', 'amount:trimmed_mean(low=20, high=30)'],
+        }),
+      );
+      const between = (low: number, high: number): number | null =>
+        avg(amounts(data.orders).filter((a) => a >= low && a <= high));
+      assertClose(row['orders.amount_trimmed_mean'], between(10, 60), 'defaults');
+      assertClose(row['orders.amount_trimmed_mean_high_30_low_20'], between(20, 30), 'overrides');
+    });
+
+    test('derived columns inline recursively, as measures and as dimensions', async () => {
+      const response = await run({ source_model: 'orders', dimensions: ['size'], measures: ['amount_with_tip:sum'] });
+      const withTip = (o: OrderRow): number => o.amount + (o.tip ?? 0);
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of groupBy(data.orders, (o) => [withTip(o) >= 40 ? 'large' : 'small'])) {
+        expected.set(key, { 'orders.amount_with_tip_sum': sum(rows.map(withTip)) });
+      }
+      assertRowsMatch(response.data, ['orders.size'], expected, 'derived');
+    });
+
+    test('filters go to WHERE or HAVING, with variables and implied joins', async () => {
+      const response = await run(
+        {
+          source_model: 'orders',
+          dimensions: ['status'],
+          measures: ['*:count'],
+          filters: ["customers.region = '{region}'", 'amount > {min}', '*:count > 5'],
+        },
+        { region: 'West', min: 20 },
+      );
+      const kept = data.orders.filter((o) => customerOf(o)?.region === 'West' && o.amount > 20);
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of groupBy(kept, (o) => [o.status])) {
+        if (rows.length > 5) expected.set(key, { 'orders._count': rows.length });
+      }
+      assertRowsMatch(response.data, ['orders.status'], expected, 'filters');
+      assert.match(response.sql, /LEFT JOIN customers AS customers/);
+      assert.match(response.sql, /HAVING/);
+    });
+
+    test('Python-style == and scalar functions from the allowlist work in filters', async () => {
+      const row = single(
+        await run({ source_model: 'orders', measures: ['*:count'], filters: ["upper(status) == 'COMPLETED'"] }),
+      );
+      assert.equal(row['orders._count'], data.orders.filter((o) => o.status === 'completed').length);
+    });
+
+    test('multi-hop dotted dimensions join with a__b aliases; two same-named columns stay apart', async () => {
+      const response = await run({
+        source_model: 'order_items',
+        dimensions: ['orders.customers.region', 'orders.stores.region'],
+        measures: ['line_total:sum'],
+      });
+      assert.match(response.sql, /orders__customers/);
+      assert.match(response.sql, /orders__stores/);
+      const ordersById = new Map(data.orders.map((o) => [o.id, o]));
+      const storesById = new Map(data.stores.map((s) => [s.id, s]));
+      const customersById = new Map(data.customers.map((c) => [c.id, c]));
+      const expected = new Map<string, Record<string, number | null>>();
+      const keyOf = (item: DemoData['order_items'][number]): unknown[] => {
+        const order = ordersById.get(item.order_id);
+        return [
+          customersById.get(order?.customer_id ?? -1)?.region ?? null,
+          storesById.get(order?.store_id ?? -1)?.region ?? null,
+        ];
+      };
+      for (const [key, rows] of groupBy(data.order_items, keyOf))
+        expected.set(key, { 'order_items.line_total_sum': sum(rows.map((i) => i.line_total)) });
+      assertRowsMatch(
+        response.data,
+        ['order_items.orders.customers.region', 'order_items.orders.stores.region'],
+        expected,
+        'multi-hop',
+      );
+    });
+
+    test('a cross-model measure is computed on its own model: no fan-out double counting', async () => {
+      // Orders by customer region, with the number of order items per region from the items' side:
+      // joined naively, every order would be counted once per item.
+      const response = await run({
+        source_model: 'orders',
+        dimensions: ['status'],
+        measures: ['*:count', 'customers.*:count'],
+      });
+      for (const row of response.data)
+        assert.equal(row['orders.customers._count'], data.customers.length, 'all customers, once');
+      const grouped = await run({
+        source_model: 'order_items',
+        dimensions: ['orders.status'],
+        measures: ['*:count', 'orders.amount:sum'],
+      });
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of byStatus()) {
+        const ids = new Set(rows.map((o) => o.id));
+        expected.set(key, {
+          'order_items._count': data.order_items.filter((i) => ids.has(i.order_id)).length,
+          'order_items.orders.amount_sum': sum(amounts(rows)),
+        });
+      }
+      const withItems = new Map([...expected].filter(([, v]) => (v['order_items._count'] ?? 0) > 0));
+      assertRowsMatch(grouped.data, ['order_items.orders.status'], withItems, 'cross-model');
+    });
+
+    test('a sql-backed model with model filters', async () => {
+      const row = single(await run({ source_model: 'completed_orders', measures: ['*:count', 'amount:sum'] }));
+      const completed = data.orders.filter((o) => o.status === 'completed');
+      assert.equal(row['completed_orders._count'], completed.length);
+      assertClose(row['completed_orders.amount_sum'], sum(amounts(completed)), 'sum');
+    });
+
+    test('dimension-only queries deduplicate; distinct_dimension_values: false returns raw rows', async () => {
+      const distinct = await run({ source_model: 'orders', dimensions: ['status'] });
+      assert.equal(distinct.row_count, new Set(data.orders.map((o) => o.status)).size);
+      const raw = await run({
+        source_model: 'orders',
+        dimensions: ['status', 'amount'],
+        filters: ['amount > 50'],
+        order: [{ column: 'amount', direction: 'desc' }],
+        limit: 7,
+        distinct_dimension_values: false,
+      });
+      const top = data.orders
+        .filter((o) => o.amount > 50)
+        .map((o) => o.amount)
+        .sort((a, b) => b - a)
+        .slice(0, 7);
+      assert.deepEqual(
+        raw.data.map((row) => row['orders.amount']),
+        top,
+      );
+    });
+
+    test('order by alias, limit and offset page through groups', async () => {
+      const page = await run({
+        source_model: 'orders',
+        dimensions: ['customer_id'],
+        measures: ['amount:sum'],
+        order: [
+          { column: 'amount_sum', direction: 'desc' },
+          { column: 'customer_id', direction: 'asc' },
+        ],
+        limit: 3,
+        offset: 2,
+      });
+      const totals = [...groupBy(data.orders, (o) => o.customer_id)].map(([, rows]) => ({
+        id: rows[0]?.customer_id ?? 0,
+        total: sum(amounts(rows)) ?? 0,
+      }));
+      totals.sort((a, b) => b.total - a.total || a.id - b.id);
+      assert.deepEqual(
+        page.data.map((row) => row['orders.customer_id']),
+        totals.slice(2, 5).map((t) => t.id),
+      );
+    });
+
+    test('time values read back the same on every driver', async () => {
+      const response = await run({
+        source_model: 'orders',
+        dimensions: ['ordered_at', 'order_date'],
+        filters: [`id = ${data.orders[0]?.id ?? 0}`],
+      });
+      const order = data.orders[0] as OrderRow;
+      assert.deepEqual(response.data, [
+        { 'orders.ordered_at': order.ordered_at.replace(' ', 'T'), 'orders.order_date': order.order_date },
+      ]);
+    });
+
+    test('ineligible aggregations fail with SLayer wording', async () => {
+      await assert.rejects(
+        run({ source_model: 'orders', measures: ['status:sum'] }),
+        /Aggregation 'sum' is not applicable to TEXT column 'status' in model 'orders'/,
+      );
+      await assert.rejects(
+        run({ source_model: 'orders', measures: ['id:sum'] }),
+        /not allowed for primary-key column 'id'/,
+      );
+      await assert.rejects(
+        run({ source_model: 'orders', measures: ['tip:median'] }),
+        /not allowed for column 'tip'\. Allowed: \['sum', 'avg', 'count'\]/,
+      );
+    });
+  });
+}
