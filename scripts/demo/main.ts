@@ -1,7 +1,8 @@
 /**
  * `npm run demo [outDir]`: generates the demo (default `<repo>/demo`), prints
- * a summary, then runs `slayer-ls check` on the generated storage folder and
- * exits with its status, so the demo doubles as an end-to-end smoke test.
+ * a summary, runs `slayer-ls check` on the generated storage folder, then a
+ * handful of queries through `slayer-ls query`, printed as tables. It exits
+ * non-zero if any step fails, so the demo doubles as an end-to-end smoke test.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,11 +49,60 @@ function runCheck(storageRoot: string): number {
   return child.status ?? 1;
 }
 
+/** What the demo shows off: a time series, a join, a saved measure, a filtered column, and DuckDB. */
+const DEMO_QUERIES: ReadonlyArray<{ title: string; query: unknown }> = [
+  {
+    title: 'Revenue by month (first six months)',
+    query: {
+      source_model: 'orders',
+      time_dimensions: [{ dimension: 'ordered_at', granularity: 'month' }],
+      measures: ['revenue', '*:count'],
+      order: [{ column: 'ordered_at', direction: 'asc' }],
+      limit: 6,
+    },
+  },
+  {
+    title: 'Top customers by revenue, through the customers join',
+    query: {
+      source_model: 'orders',
+      dimensions: ['customers.name', 'customers.region'],
+      measures: ['amount:sum', '*:count'],
+      order: [{ column: 'amount:sum', direction: 'desc' }],
+      limit: 5,
+    },
+  },
+  {
+    title: 'Average order value (a saved measure) per store',
+    query: { source_model: 'orders', dimensions: ['stores.name'], measures: ['aov', 'completion_rate'], order: [{ column: 'aov', direction: 'desc' }] },
+  },
+  {
+    title: 'Completed revenue (a filtered column) against all revenue, by year',
+    query: {
+      source_model: 'orders',
+      time_dimensions: [{ dimension: 'ordered_at', granularity: 'year' }],
+      measures: ['completed_amount:sum', 'amount:sum'],
+      order: [{ column: 'ordered_at', direction: 'asc' }],
+    },
+  },
+];
+
+function runDemoQueries(storageRoot: string): number {
+  for (const { title, query } of DEMO_QUERIES) {
+    process.stdout.write(`\n${title}\n\n`);
+    const child = spawnSync(process.execPath, [CLI_PATH, 'query', JSON.stringify(query), '--storage', storageRoot], {
+      stdio: 'inherit',
+    });
+    if (child.status !== 0) return child.status ?? 1;
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
   const outDir = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'demo'));
   const result = await generateDemo(outDir);
   printSummary(result);
-  return runCheck(result.storageRoot);
+  const checked = runCheck(result.storageRoot);
+  return checked !== 0 ? checked : runDemoQueries(result.storageRoot);
 }
 
 main().then(

@@ -1,19 +1,26 @@
 import { isSlayerError, toSlayerError } from '../../shared/src/errors';
 import { parseArgs } from './cli/args';
 import { runCheck } from './cli/check';
+import { runInspectCommand } from './cli/inspect';
+import { runQueryCommand } from './cli/query';
 import { startServer } from './server';
 
 const USAGE = `slayer-ls: the SLayer Studio engine, headless.
 
 Usage:
   slayer-ls check [--storage DIR] [--format text|json]   Check every model, datasource and query file under DIR
+  slayer-ls query '<json>' | @query.json | @file.query.yaml | MODEL
+            [--storage DIR] [--variables JSON|k=v,...] [--format table|json] [--dry-run]
+                                                        Run a SLayer query (--dry-run prints the SQL)
+  slayer-ls inspect MODEL [--storage DIR] [--format table|json]
+                                                        Columns, measures, joins, row count and sample values
   slayer-ls serve --stdio                               Run the language server over stdio
   slayer-ls --version | --help
 
-check exits 1 when there are errors, 0 otherwise, and 2 on bad usage.
+check exits 1 when there are errors, 0 otherwise; query exits 1 when the query fails; both exit 2 on bad usage.
 `;
 
-const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc']);
+const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc', 'dry-run', 'no-write-back']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);
@@ -24,6 +31,10 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (args.command) {
     case 'check':
       return runCheck(args, process.stdout, process.stderr);
+    case 'query':
+      return runQueryCommand(args, process.stdout, process.stderr);
+    case 'inspect':
+      return runInspectCommand(args, process.stdout, process.stderr);
     case 'serve':
       startServer();
       return -1;

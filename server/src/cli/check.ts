@@ -1,11 +1,6 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_SETTINGS } from '../../../shared/src/settings';
-import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import { LineIndex } from '../engine/schema/source';
-import { discoverWorkspace } from '../workspace/discovery';
-import { PathMatcher } from '../workspace/glob';
-import { WorkspaceIndex } from '../workspace/index';
+import { loadStorage } from './storage';
 import { choiceOption, stringOption, type ParsedArgs } from './args';
 
 export interface CheckedProblem {
@@ -29,12 +24,7 @@ export interface CheckReport {
 
 /** Checks every SLayer file under a folder, exactly as the language server does. */
 export async function checkStorage(folder: string): Promise<CheckReport> {
-  const absolute = path.resolve(folder);
-  if (!existsSync(absolute)) throw new SlayerError(ErrorCode.NotFound, `No such folder: ${folder}`);
-  const exclude = new PathMatcher(DEFAULT_SETTINGS.exclude);
-  const discovered = await discoverWorkspace([absolute], exclude);
-  const index = new WorkspaceIndex({ warnOnUnknownFields: true });
-  await index.load(discovered.roots, discovered.files);
+  const { index, discovered } = await loadStorage(folder);
   const problems: CheckedProblem[] = [];
   for (const state of index.allFiles()) {
     const lines = new LineIndex(state.parsed.text);

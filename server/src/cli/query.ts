@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCode, SlayerError } from '../../../shared/src/errors';
+import type { ModelCatalog } from '../engine/catalog';
+import { parseSlayerDocument } from '../engine/document';
+import { modelNotFound } from '../engine/query/errors';
+import { executeQuery } from '../engine/query/execute';
+import type { SlayerResponse } from '../engine/query/response';
+import { LineIndex } from '../engine/schema/source';
+import type { QueryDef } from '../engine/schema/types';
+import { choiceOption, stringOption, type ParsedArgs } from './args';
+import { engineHostFor, loadStorage, singleRoot } from './storage';
+import { formatTable } from './table';
+
+/** Where a query came from, for error messages that point into it. */
+interface QueryInput {
+  text: string;
+  origin: string;
+}
+
+/**
+ * SLayer's CLI conventions: inline JSON (starts with `{` or `[`), `@file`
+ * (JSON or a `*.query.yaml`), or a bare name, which runs a query-backed model.
+ */
+export function readQueryArgument(argument: string | undefined, cwd: string): QueryInput | { name: string } {
+  if (argument === undefined) {
+    throw new SlayerError(
+      ErrorCode.InvalidInput,
+      "slayer-ls query needs a query: '<json>', @file.json, @file.query.yaml or a model name.",
+    );
+  }
+  const trimmed = argument.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    checkJson(trimmed, 'the query argument');
+    return { text: trimmed, origin: 'the query argument' };
+  }
+  if (trimmed.startsWith('@')) {
+    const file = path.resolve(cwd, trimmed.slice(1));
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new SlayerError(
+        ErrorCode.NotFound,
+        `Cannot read query file ${trimmed.slice(1)}: ${(error as Error).message}`,
+      );
+    }
+    if (file.endsWith('.json')) checkJson(text, trimmed.slice(1));
+    return { text, origin: trimmed.slice(1) };
+  }
+  return { name: trimmed };
+}
+
+/** JSON.parse's own message, with the line and column it means. */
+function checkJson(text: string, origin: string): void {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const offset = /position (\d+)/.exec(message)?.[1];
+    const where = offset === undefined ? '' : ` (line ${positionOf(text, Number(offset))})`;
+    throw new SlayerError(ErrorCode.InvalidInput, `Invalid JSON in ${origin}${where}: ${message}`);
+  }
+}
+
+function positionOf(text: string, offset: number): string {
+  const position = new LineIndex(text).positionAt(offset);
+  return `${position.line + 1}, column ${position.character + 1}`;
+}
+
+/** Decodes query text with the same decoder as the editor; every problem becomes one message. */
+export function decodeQueryText(input: QueryInput): QueryDef[] {
+  const parsed = parseSlayerDocument('query', input.text, { warnOnUnknownFields: true });
+  const errors = parsed.parseProblems.filter((problem) => problem.severity === 'error');
+  if (errors.length > 0 || !parsed.queries || parsed.queries.length === 0) {
+    const lines = new LineIndex(input.text);
+    const details = errors.map((problem) => {
+      const at = lines.positionAt(problem.span.start);
+      return `  ${input.origin}:${at.line + 1}:${at.character + 1} ${problem.message}`;
+    });
+    throw new SlayerError(ErrorCode.InvalidInput, `Invalid query:\n${details.join('\n') || '  no query found'}`);
+  }
+  return parsed.queries;
+}
+
+export function parseVariables(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    checkJson(trimmed, '--variables');
+    const value: unknown = JSON.parse(trimmed);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new SlayerError(ErrorCode.InvalidInput, '--variables must be a JSON object or name=value pairs.');
+    }
+    return value as Record<string, unknown>;
+  }
+  // SLayer's `--variables region=EU,min=10` form; numbers stay numbers.
+  const out: Record<string, unknown> = {};
+  for (const pair of trimmed.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new SlayerError(ErrorCode.InvalidInput, `--variables: '${pair}' is not name=value.`);
+    const raw = pair.slice(eq + 1);
+    out[pair.slice(0, eq).trim()] = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** Usage errors throw (exit 2); a query that cannot be read or run prints one message and exits 1. */
+export async function runQueryCommand(
+  args: ParsedArgs,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const format = choiceOption(args, 'format', ['table', 'json'] as const, 'table');
+  const folder = stringOption(args, 'storage') ?? '.';
+  try {
+    await runQuery(args, format, folder, out);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SlayerError)) throw error;
+    err.write(`slayer-ls query: ${error.message}\n`);
+    return 1;
+  }
+}
+
+async function runQuery(
+  args: ParsedArgs,
+  format: 'table' | 'json',
+  folder: string,
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  const input = readQueryArgument(args.positionals[0], process.cwd());
+  const variables = parseVariables(stringOption(args, 'variables'));
+  const loaded = await loadStorage(folder);
+  const root = singleRoot(loaded, folder);
+  const catalog = loaded.index.catalogFor(root);
+  if ('name' in input) runByName(input.name, catalog);
+  const stages = decodeQueryText(input);
+  const response = await executeQuery(stages, engineHostFor(catalog, root), {
+    ...(variables ? { variables } : {}),
+    dryRun: args.options.has('dry-run'),
+  });
+  if (args.options.has('dry-run')) out.write(`${response.sql}\n`);
+  else out.write(format === 'json' ? `${JSON.stringify(jsonOutput(response), null, 2)}\n` : formatResponse(response));
+}
+
+function runByName(name: string, catalog: ModelCatalog): never {
+  const model = catalog.getModel(name);
+  if (!model) throw modelNotFound(name, catalog.modelNames());
+  if (!model.source_queries) {
+    throw new SlayerError(
+      ErrorCode.InvalidInput,
+      `Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`,
+    );
+  }
+  throw new SlayerError(ErrorCode.Unsupported, `Running query-backed model '${name}' by name is not supported yet.`);
+}
+
+function jsonOutput(response: SlayerResponse): Pick<SlayerResponse, 'columns' | 'data' | 'row_count' | 'sql'> {
+  return { columns: response.columns, data: response.data, row_count: response.row_count, sql: response.sql };
+}
+
+function formatResponse(response: SlayerResponse): string {
+  const table = formatTable(response.columns, response.data);
+  return `${table}\n(${response.row_count} row${response.row_count === 1 ? '' : 's'})\n`;
+}

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCode, SlayerError } from '../../../shared/src/errors';
+import { DEFAULT_SETTINGS } from '../../../shared/src/settings';
+import type { ModelCatalog } from '../engine/catalog';
+import { openDriver } from '../engine/drivers/connect';
+import type { EngineHost } from '../engine/query/execute';
+import { discoverWorkspace, type DiscoveredWorkspace } from '../workspace/discovery';
+import { PathMatcher } from '../workspace/glob';
+import { WorkspaceIndex } from '../workspace/index';
+
+export interface LoadedStorage {
+  index: WorkspaceIndex;
+  discovered: DiscoveredWorkspace;
+}
+
+/** Indexes every SLayer file under a folder, exactly as the language server does. */
+export async function loadStorage(folder: string): Promise<LoadedStorage> {
+  const absolute = path.resolve(folder);
+  if (!existsSync(absolute)) throw new SlayerError(ErrorCode.NotFound, `No such folder: ${folder}`);
+  const discovered = await discoverWorkspace([absolute], new PathMatcher(DEFAULT_SETTINGS.exclude));
+  const index = new WorkspaceIndex({ warnOnUnknownFields: true });
+  await index.load(discovered.roots, discovered.files);
+  return { index, discovered };
+}
+
+/** The one storage root a headless command works on; several need --storage to pick. */
+export function singleRoot(loaded: LoadedStorage, folder: string): string {
+  const [root, ...others] = loaded.discovered.roots;
+  if (!root) {
+    throw new SlayerError(
+      ErrorCode.NotFound,
+      `No SLayer storage root (a folder holding models/) found under ${folder}.`,
+    );
+  }
+  if (others.length > 0) {
+    throw new SlayerError(
+      ErrorCode.InvalidInput,
+      `${folder} holds ${others.length + 1} storage roots (${[root, ...others].slice(0, 3).join(', ')}${others.length > 2 ? ', ...' : ''}); pick one with --storage.`,
+    );
+  }
+  return root;
+}
+
+/** Engine access for one storage root: its catalog, and drivers whose relative paths resolve against it. */
+export function engineHostFor(catalog: ModelCatalog, root: string): EngineHost {
+  return { catalog, openDriver: (datasource) => openDriver(datasource, { baseDir: root }) };
+}
