@@ -28,8 +28,8 @@ await mkdir(path.dirname(vsixPath), { recursive: true });
 await createVSIX({
   cwd: root,
   packagePath: vsixPath,
-  // Runtime dependencies are bundled into dist/*.js; node_modules must not ship.
-  dependencies: false,
+  // Pure-JS dependencies are bundled into dist/*.js; .vscodeignore lets only the database engines' packages through.
+  dependencies: true,
   allowMissingRepository: true,
 });
 const bytes = statSync(vsixPath).size;

@@ -12,9 +12,11 @@ import {
   Requests,
   sendTypedRequest,
   type NotificationMap,
+  type QueryResult,
 } from '../../shared/src/protocol';
 import { SETTINGS_SECTION } from '../../shared/src/settings';
 import { registerLanguageGuard } from './language-guard';
+import { ResultsPanel } from './results-panel';
 import { SlayerStatus } from './status';
 
 let client: LanguageClient | undefined;
@@ -43,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
+  results.dispose();
   await client?.stop();
   client = undefined;
 }
@@ -82,5 +85,33 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
         title: 'SLayer storage roots',
       });
     }),
+    vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown) => runQuery(uri)),
+  );
+}
+
+const results = new ResultsPanel();
+
+/** Runs the given query file (from the code lens) or the active editor's, with a cancellable progress notification. */
+async function runQuery(argument: unknown): Promise<void> {
+  const uri =
+    typeof argument === 'string'
+      ? argument
+      : (argument instanceof vscode.Uri ? argument : vscode.window.activeTextEditor?.document.uri)?.toString();
+  if (!client || !uri) {
+    await vscode.window.showWarningMessage('Open a *.query.yaml file to run it.');
+    return;
+  }
+  const title = uri.split('/').pop() ?? uri;
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Running ${title}`, cancellable: true },
+    async (_progress, token) => {
+      try {
+        const result = await client?.sendRequest(Requests.runQuery, { uri }, token);
+        if (result) results.show(title, result as QueryResult);
+      } catch (error) {
+        if (token.isCancellationRequested) return;
+        results.showError(title, error instanceof Error ? error.message : String(error));
+      }
+    },
   );
 }

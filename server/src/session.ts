@@ -2,19 +2,25 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FSWatcher } from 'chokidar';
 import {
+  ResponseError,
   TextDocumentSyncKind,
   TextDocuments,
+  type CancellationToken,
+  type CodeLens,
   type Connection,
   type InitializeParams,
   type InitializeResult,
   type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { toSlayerError } from '../../shared/src/errors';
+import { Commands } from '../../shared/src/commands';
+import { ErrorCode, RpcErrorCode, SlayerError, toSlayerError } from '../../shared/src/errors';
 import {
   Notifications,
   Requests,
   type FileCheckSummary,
+  type QueryResult,
+  type RunQueryParams,
   type NotificationMap,
   type RequestMap,
   type RequestMethod,
@@ -22,6 +28,7 @@ import {
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
 import { toDiagnostics } from './features/diagnostics';
+import { runQueryFile } from './features/run-query';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
 import { PathMatcher } from './workspace/glob';
 import { WorkspaceIndex } from './workspace/index';
@@ -60,6 +67,9 @@ export class SlayerSession {
     });
     this.handle(Requests.listStorageRoots, () => this.storageRootInfo());
     this.handle(Requests.checkSummary, () => this.summary());
+    // Not through `serial`: a long query must not hold up diagnostics, and it only reads the index.
+    this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
+    this.connection.onCodeLens((params) => this.codeLenses(params.textDocument.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
   }
@@ -70,7 +80,10 @@ export class SlayerSession {
     this.settings = normalizeSettings(params.initializationOptions);
     this.folders = workspaceFolders(params);
     return {
-      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        codeLensProvider: { resolveProvider: false },
+      },
       serverInfo: { name: 'slayer-ls', version: '0.1.0' },
     };
   }
@@ -78,17 +91,47 @@ export class SlayerSession {
   /** Typed registration: the method's params and result come from the shared request map. */
   private handle<M extends RequestMethod>(
     method: M,
-    handler: (params: RequestMap[M]['params']) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'],
+    handler: (
+      params: RequestMap[M]['params'],
+      token: CancellationToken,
+    ) => Promise<RequestMap[M]['result']> | RequestMap[M]['result'],
   ): void {
-    this.connection.onRequest(method, async (params: RequestMap[M]['params']) => {
+    this.connection.onRequest(method, async (params: RequestMap[M]['params'], token: CancellationToken) => {
       try {
-        return await handler(params);
+        return await handler(params, token);
       } catch (error) {
         const slayerError = toSlayerError(error);
         this.connection.console.error(`${method} failed: ${slayerError.message}`);
-        throw slayerError;
+        // A typed JSON-RPC error: the client shows the message and can branch on the code.
+        throw new ResponseError(RpcErrorCode[slayerError.code], slayerError.message, slayerError.toData());
       }
     });
+  }
+
+  private async runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
+    const file = toPath(params.uri);
+    if (!file) throw new SlayerError(ErrorCode.InvalidInput, `Only files on disk can be run, not ${params.uri}.`);
+    const controller = new AbortController();
+    const subscription = token.onCancellationRequested(() => controller.abort());
+    try {
+      return await runQueryFile(this.index, {
+        file,
+        dryRun: params.dryRun ?? false,
+        maxRows: this.settings.previewMaxRows,
+        signal: controller.signal,
+      });
+    } finally {
+      subscription.dispose();
+    }
+  }
+
+  /** A "Run query" lens on the first line of every query file, as Malloy puts one on each query. */
+  private codeLenses(uri: string): CodeLens[] {
+    const file = toPath(uri);
+    const state = file ? this.index.get(file) : undefined;
+    if (state?.classified.kind !== 'query') return [];
+    const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    return [{ range: top, command: { title: '$(play) Run query', command: Commands.runQuery, arguments: [uri] } }];
   }
 
   private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {

@@ -3,6 +3,7 @@ export const Commands = {
   restartServer: 'slayer.restartServer',
   showOutput: 'slayer.showOutput',
   showStorageRoots: 'slayer.showStorageRoots',
+  runQuery: 'slayer.runQuery',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -10,4 +11,5 @@ export const COMMAND_TITLES: Record<CommandId, string> = {
   'slayer.restartServer': 'SLayer: Restart Language Server',
   'slayer.showOutput': 'SLayer: Show Output',
   'slayer.showStorageRoots': 'SLayer: Show Storage Roots',
+  'slayer.runQuery': 'SLayer: Run Query',
 };

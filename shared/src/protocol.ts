@@ -20,9 +20,28 @@ export interface FileCheckSummary {
   warnings: number;
 }
 
+/** Runs the query (or the last stage of the query list) in a `*.query.yaml`, as the editor holds it. */
+export interface RunQueryParams {
+  uri: string;
+  /** Plan only: the result carries the SQL and no rows. */
+  dryRun?: boolean;
+}
+
+/** SLayer's response shape (`model.column` keys), plus whether the preview cap cut rows. */
+export interface QueryResult {
+  columns: string[];
+  data: Record<string, unknown>[];
+  row_count: number;
+  sql: string;
+  truncated: boolean;
+  /** Milliseconds from request to rows, for the results view. */
+  millis: number;
+}
+
 export interface RequestMap {
   'slayer/listStorageRoots': { params: Record<string, never>; result: StorageRootInfo[] };
   'slayer/checkSummary': { params: Record<string, never>; result: FileCheckSummary };
+  'slayer/runQuery': { params: RunQueryParams; result: QueryResult };
 }
 
 export interface NotificationMap {
@@ -38,6 +57,7 @@ export type RequestResult<M extends RequestMethod> = RequestMap[M]['result'];
 export const Requests = {
   listStorageRoots: 'slayer/listStorageRoots',
   checkSummary: 'slayer/checkSummary',
+  runQuery: 'slayer/runQuery',
 } as const satisfies Record<string, RequestMethod>;
 
 export const Notifications = {

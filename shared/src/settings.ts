@@ -10,6 +10,8 @@ export interface SlayerSettings {
   warnOnUnknownFields: boolean;
   /** Folders skipped while discovering storage roots. */
   exclude: string[];
+  /** Rows a query preview fetches at most; the results view says when more existed. */
+  previewMaxRows: number;
 }
 
 export const SETTINGS_SECTION = 'slayer';
@@ -18,6 +20,7 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   storageRoots: [],
   warnOnUnknownFields: true,
   exclude: ['**/node_modules/**', '**/.git/**', '**/target/**', '**/dbt_packages/**', '**/.venv/**'],
+  previewMaxRows: 500,
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -30,10 +33,15 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
         ? source['warnOnUnknownFields']
         : DEFAULT_SETTINGS.warnOnUnknownFields,
     exclude: stringArray(source['exclude']) ?? DEFAULT_SETTINGS.exclude,
+    previewMaxRows: positiveInteger(source['previewMaxRows']) ?? DEFAULT_SETTINGS.previewMaxRows,
   };
 }
 
 function stringArray(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter((item): item is string => typeof item === 'string');
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }

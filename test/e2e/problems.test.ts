@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { writeSlayerFolder } from '../../scripts/demo/slayer-folder';
+import { DEFAULT_DEMO_OPTIONS, generateDemoData } from '../../scripts/demo/data';
+import { generateDemo } from '../../scripts/demo/generate';
 import {
   artifactsDir,
   CodeServer,
@@ -26,6 +27,26 @@ const EXPECTED_MESSAGE = "Unknown aggregation 'summ'. Did you mean 'sum'?";
 /** The revenue measure in the demo's orders model; the replacement must hit exactly this line. */
 const VALID_FORMULA = 'formula: "amount:sum"\n';
 const BROKEN_FORMULA = 'formula: "amount:summ"\n';
+
+/** Orders in the e2e demo: enough for every status, few enough to generate in a second. */
+const E2E_ORDERS = 2_000;
+const E2E_SEED = 4242;
+const STATUS_QUERY = 'queries/e2e_orders_by_status.query.yaml';
+/** An inline model on the DuckDB data source: proves the Node-API binding loads in code-server's extension host. */
+const DUCKDB_QUERY = 'queries/e2e_duckdb_count.query.yaml';
+const DUCKDB_QUERY_TEXT = [
+  'source_model:',
+  '  name: duck_orders',
+  '  data_source: jaffle_duckdb',
+  '  sql_table: orders',
+  '  columns:',
+  '    - name: id',
+  '      type: INT',
+  '      primary_key: true',
+  'measures:',
+  '  - "*:count"',
+  '',
+].join('\n');
 
 /** Where the deliberate error sits, 1-based as the Problems panel prints it. */
 interface BrokenWorkspace {
@@ -59,20 +80,25 @@ after(async () => {
   removeTempDirs();
 });
 
-/** The demo storage folder with one deliberate error in models/jaffle/orders.yaml. */
+/**
+ * The generated demo (real SQLite and DuckDB files) with one deliberate error
+ * in models/jaffle/orders.yaml, and a query file that does not touch it.
+ */
 async function writeBrokenWorkspace(): Promise<BrokenWorkspace> {
-  const root = makeTempDir('workspace');
-  // The database files are never created: diagnostics do not need data.
-  await writeSlayerFolder(root, {
-    sqlitePath: path.join(root, 'data', 'jaffle.sqlite'),
-    duckdbPath: path.join(root, 'data', 'jaffle.duckdb'),
-  });
+  const outDir = makeTempDir('workspace');
+  const demo = await generateDemo(outDir, { orders: E2E_ORDERS, seed: E2E_SEED });
+  const root = demo.storageRoot;
   const orders = path.join(root, 'models', 'jaffle', 'orders.yaml');
   const text = readFileSync(orders, 'utf8');
   // Fail loudly if the demo template changes, rather than testing an unbroken file.
   assert.ok(text.includes(VALID_FORMULA), `demo orders model no longer contains ${VALID_FORMULA.trim()}`);
   const brokenText = text.replace(VALID_FORMULA, BROKEN_FORMULA);
   writeFileSync(orders, brokenText);
+  writeFileSync(
+    path.join(root, STATUS_QUERY),
+    'source_model: orders\ndimensions:\n  - status\nmeasures:\n  - "*:count"\n',
+  );
+  writeFileSync(path.join(root, DUCKDB_QUERY), DUCKDB_QUERY_TEXT);
   const lines = brokenText.split('\n');
   const index = lines.findIndex((line) => line.includes('amount:summ'));
   const column = (lines[index] ?? '').indexOf('summ');
@@ -125,6 +151,55 @@ test(
       marker.includes(`[Ln ${broken.line}, Col ${broken.column}]`),
       `expected Ln ${broken.line}, Col ${broken.column}: ${marker}`,
     );
+  },
+);
+
+test(
+  "the Run query code lens runs a query file on the demo's SQLite data and shows the rows",
+  { timeout: 150_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    // Expected counts come from the generator, not from the engine.
+    const data = generateDemoData({ ...DEFAULT_DEMO_OPTIONS, orders: E2E_ORDERS, seed: E2E_SEED });
+    const expected = new Map<string, number>();
+    for (const order of data.orders) expected.set(order.status, (expected.get(order.status) ?? 0) + 1);
+
+    await step('open-query', page, server, async () => {
+      await openFromExplorer(page, ['queries', path.basename(STATUS_QUERY)]);
+      await page
+        .locator('.tabs-container .tab.active', { hasText: path.basename(STATUS_QUERY) })
+        .waitFor({ timeout: 30_000 });
+    });
+    await step('click-code-lens', page, server, async () => {
+      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+    });
+    const cells = await step('results-view', page, server, async () => {
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await view.locator('p.summary', { hasText: `${expected.size} rows` }).waitFor({ timeout: 60_000 });
+      const rows = await view.locator('tbody tr').all();
+      return Promise.all(rows.map((row) => row.locator('td').allInnerTexts()));
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'run-query.png') });
+    const shown = new Map(cells.map(([status, count]) => [status ?? '', Number(count)]));
+    assert.deepEqual(shown, expected);
+
+    const duckdbCells = await step('duckdb-results', page, server, async () => {
+      await openFromExplorer(page, [path.basename(DUCKDB_QUERY)]);
+      await page
+        .locator('.tabs-container .tab.active', { hasText: path.basename(DUCKDB_QUERY) })
+        .waitFor({ timeout: 30_000 });
+      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await view.locator('h3', { hasText: path.basename(DUCKDB_QUERY) }).waitFor({ timeout: 60_000 });
+      return view.locator('tbody td').allInnerTexts();
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'run-query-duckdb.png') });
+    assert.deepEqual(duckdbCells, [String(E2E_ORDERS)]);
   },
 );
 

@@ -1,0 +1,148 @@
+/**
+ * slayer/runQuery and the Run code lens over stdio, with a real SQLite file:
+ * the editor's unsaved text is what runs, the preview cap holds, a cancelled
+ * request stops the query, and errors arrive as typed JSON-RPC errors.
+ */
+import assert from 'node:assert/strict';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { Database } from 'node-sqlite3-wasm';
+import { CancellationTokenSource, CodeLensRequest, ResponseError } from 'vscode-languageserver-protocol';
+import { Commands } from '../../shared/src/commands';
+import { RpcErrorCode } from '../../shared/src/errors';
+import { Requests, sendTypedRequest, type QueryResult } from '../../shared/src/protocol';
+import { makeShop, type FixtureRoot } from '../support/fixtures';
+import { TestClient } from '../support/lsp-client';
+
+const ORDERS = 40;
+const PREVIEW_ROWS = 25;
+
+/** Orders 1..40 with amount = id; one customer in each of two regions. */
+function writeDatabase(file: string): void {
+  const db = new Database(file);
+  try {
+    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, region TEXT)');
+    db.exec("INSERT INTO customers VALUES (1, 'North'), (2, 'South')");
+    db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, amount REAL)');
+    for (let id = 1; id <= ORDERS; id++) db.run('INSERT INTO orders VALUES (?, ?, ?)', [id, (id % 2) + 1, id]);
+  } finally {
+    db.close();
+  }
+}
+
+describe('slayer/runQuery over stdio', () => {
+  let shop: FixtureRoot;
+  let client: TestClient;
+
+  before(async () => {
+    shop = makeShop();
+    writeDatabase(shop.file('shop.db'));
+    shop.write(
+      'queries/by_region.query.yaml',
+      'source_model: orders\ndimensions: [customers.region]\nmeasures: [revenue]\n',
+    );
+    client = await TestClient.start(shop.root, { previewMaxRows: PREVIEW_ROWS });
+  });
+
+  after(async () => {
+    await client.stop();
+  });
+
+  const uriOf = (relative: string): string => pathToFileURL(shop.file(relative)).toString();
+
+  /** New files reach the server through its file watcher; a dry run succeeds once the file is indexed and valid. */
+  async function waitUntilRunnable(relative: string): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await sendTypedRequest(client.connection, Requests.runQuery, { uri: uriOf(relative), dryRun: true });
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  test('a query file runs against its storage root and returns SLayer keys', async () => {
+    const result = await sendTypedRequest(client.connection, Requests.runQuery, {
+      uri: uriOf('queries/by_region.query.yaml'),
+    });
+    assert.deepEqual(result.columns, ['orders.customers.region', 'orders.revenue']);
+    const byRegion = Object.fromEntries(
+      result.data.map((row) => [String(row['orders.customers.region']), row['orders.revenue']] as const),
+    );
+    // Odd ids belong to customer 2 (South), even ids to customer 1 (North).
+    const evens = Array.from({ length: ORDERS / 2 }, (_, i) => 2 * (i + 1)).reduce((a, b) => a + b, 0);
+    const odds = Array.from({ length: ORDERS / 2 }, (_, i) => 2 * i + 1).reduce((a, b) => a + b, 0);
+    assert.deepEqual(byRegion, { North: evens, South: odds });
+    assert.equal(result.truncated, false);
+  });
+
+  test("the editor's unsaved text is what runs", async () => {
+    const file = shop.file('queries/by_region.query.yaml');
+    await client.open(file, 'source_model: orders\nmeasures: ["*:count"]\n');
+    const result = await sendTypedRequest(client.connection, Requests.runQuery, {
+      uri: uriOf('queries/by_region.query.yaml'),
+    });
+    assert.deepEqual(result.data, [{ 'orders._count': ORDERS }]);
+    await client.close(file);
+  });
+
+  test('the preview is capped at previewMaxRows and says so', async () => {
+    shop.write('queries/raw.query.yaml', 'source_model: orders\ndimensions: [id]\n');
+    await waitUntilRunnable('queries/raw.query.yaml');
+    const result: QueryResult = await sendTypedRequest(client.connection, Requests.runQuery, {
+      uri: uriOf('queries/raw.query.yaml'),
+    });
+    assert.equal(result.row_count, PREVIEW_ROWS);
+    assert.equal(result.truncated, true);
+  });
+
+  test('a cancelled request stops the query and fails with the Cancelled code', async () => {
+    // A recursive count that runs for minutes unless interrupted.
+    shop.write(
+      'models/shop/slow.yaml',
+      'name: slow\ndata_source: shop\nsql: "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) SELECT i FROM n"\ncolumns:\n  - name: i\n    type: INT\n',
+    );
+    shop.write('queries/slow.query.yaml', 'source_model: slow\nmeasures: ["i:sum"]\n');
+    await waitUntilRunnable('queries/slow.query.yaml');
+    const source = new CancellationTokenSource();
+    const pending = client.connection.sendRequest(
+      Requests.runQuery,
+      { uri: uriOf('queries/slow.query.yaml') },
+      source.token,
+    );
+    setTimeout(() => source.cancel(), 300);
+    const started = Date.now();
+    await assert.rejects(
+      pending,
+      (error: unknown) => error instanceof ResponseError && error.code === RpcErrorCode.SLAYER_CANCELLED,
+    );
+    // Bounded, not timed: the query would take minutes; the cancel must end it long before.
+    assert.ok(Date.now() - started < 30_000, 'cancellation ended the query');
+  });
+
+  test('a broken query fails with a typed error that names the problem', async () => {
+    // Valid YAML and schema, so it reaches the engine; the aggregation is what is wrong.
+    shop.write('queries/bad.query.yaml', 'source_model: orders\nmeasures: ["amount:sum"]\n');
+    await waitUntilRunnable('queries/bad.query.yaml');
+    await client.open(shop.file('queries/bad.query.yaml'), 'source_model: orders\nmeasures: ["amount:summ"]\n');
+    await assert.rejects(
+      sendTypedRequest(client.connection, Requests.runQuery, { uri: uriOf('queries/bad.query.yaml') }),
+      (error: unknown) => error instanceof ResponseError && /Unknown aggregation 'summ'/.test(error.message),
+    );
+  });
+
+  test('query files get a Run query code lens; model files do not', async () => {
+    const lenses = await client.connection.sendRequest(CodeLensRequest.type, {
+      textDocument: { uri: uriOf('queries/by_region.query.yaml') },
+    });
+    assert.equal(lenses?.length, 1);
+    assert.equal(lenses?.[0]?.command?.command, Commands.runQuery);
+    const none = await client.connection.sendRequest(CodeLensRequest.type, {
+      textDocument: { uri: uriOf('models/shop/orders.yaml') },
+    });
+    assert.deepEqual(none, []);
+  });
+});
