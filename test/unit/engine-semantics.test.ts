@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { DemoData, OrderRow } from '../../scripts/demo/data';
+import { inspectModel } from '../../server/src/engine/query/inspect';
 import type { SlayerResponse } from '../../server/src/engine/query/response';
 import { createEngineFixture, DRIVERS, type EngineFixture } from '../support/engine-fixture';
 import {
@@ -394,6 +395,20 @@ for (const driver of DRIVERS) {
       assert.deepEqual(response.data, [
         { 'orders.ordered_at': order.ordered_at.replace(' ', 'T'), 'orders.order_date': order.order_date },
       ]);
+    });
+
+    test('inspect: row count, top values of categories and ranges of numbers and times', async () => {
+      const inspection = await inspectModel('customers', fixture.hosts[driver]);
+      assert.equal(inspection.row_count, data.customers.length);
+      const byName = new Map(inspection.columns.map((c) => [c.name, c]));
+      const counts = new Map<string, number>();
+      for (const c of data.customers) if (c.region !== null) counts.set(c.region, (counts.get(c.region) ?? 0) + 1);
+      const ranked = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([region]) => region);
+      assert.equal(byName.get('region')?.sampled, ranked.join(', '));
+      assert.equal(byName.get('region')?.distinct_count, ranked.length);
+      const days = data.customers.map((c) => c.signed_up_on).sort();
+      assert.equal(byName.get('signed_up_on')?.sampled, `${days[0]} .. ${days[days.length - 1]}`);
+      assert.equal(byName.get('id')?.sampled, null, 'primary keys are not sampled');
     });
 
     test('ineligible aggregations fail with SLayer wording', async () => {
