@@ -1,7 +1,7 @@
 import { SlayerError } from '../../../shared/src/errors';
 import { inspectModel, type ModelInspection } from '../engine/query/inspect';
 import { choiceOption, stringOption, type ParsedArgs } from './args';
-import { engineHostFor, loadStorage, singleRoot } from './storage';
+import { engineHostFor, loadStorage, reportFailures, singleRoot } from './storage';
 import { formatTable } from './table';
 
 /** `slayer-ls inspect MODEL`: the model's columns, measures and joins, with its row count and samples. */
@@ -14,17 +14,12 @@ export async function runInspectCommand(
   const folder = stringOption(args, 'storage') ?? '.';
   const name = args.positionals[0];
   if (!name) throw new SlayerError('SLAYER_INVALID_INPUT', 'slayer-ls inspect needs a model name.');
-  try {
+  return reportFailures('inspect', err, async () => {
     const loaded = await loadStorage(folder);
     const root = singleRoot(loaded, folder);
     const inspection = await inspectModel(name, engineHostFor(loaded.index.catalogFor(root), root));
     out.write(format === 'json' ? `${JSON.stringify(inspection, null, 2)}\n` : formatInspection(inspection));
-    return 0;
-  } catch (error) {
-    if (!(error instanceof SlayerError)) throw error;
-    err.write(`slayer-ls inspect: ${error.message}\n`);
-    return 1;
-  }
+  });
 }
 
 function formatInspection(inspection: ModelInspection): string {

@@ -9,7 +9,7 @@ import type { SlayerResponse } from '../engine/query/response';
 import { LineIndex } from '../engine/schema/source';
 import type { QueryDef } from '../engine/schema/types';
 import { choiceOption, stringOption, type ParsedArgs } from './args';
-import { engineHostFor, loadStorage, singleRoot } from './storage';
+import { engineHostFor, loadStorage, reportFailures, singleRoot } from './storage';
 import { formatTable } from './table';
 
 /** Where a query came from, for error messages that point into it. */
@@ -113,14 +113,7 @@ export async function runQueryCommand(
 ): Promise<number> {
   const format = choiceOption(args, 'format', ['table', 'json'] as const, 'table');
   const folder = stringOption(args, 'storage') ?? '.';
-  try {
-    await runQuery(args, format, folder, out);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof SlayerError)) throw error;
-    err.write(`slayer-ls query: ${error.message}\n`);
-    return 1;
-  }
+  return reportFailures('query', err, () => runQuery(args, format, folder, out));
 }
 
 async function runQuery(

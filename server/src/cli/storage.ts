@@ -46,3 +46,22 @@ export function singleRoot(loaded: LoadedStorage, folder: string): string {
 export function engineHostFor(catalog: ModelCatalog, root: string): EngineHost {
   return { catalog, openDriver: (datasource) => openDriver(datasource, { baseDir: root }) };
 }
+
+/**
+ * Runs a command's work: a SlayerError (bad query, unknown model, database
+ * failure) prints one message and exits 1; anything else is a bug and throws.
+ */
+export async function reportFailures(
+  command: string,
+  err: NodeJS.WritableStream,
+  work: () => Promise<void>,
+): Promise<number> {
+  try {
+    await work();
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SlayerError)) throw error;
+    err.write(`slayer-ls ${command}: ${error.message}\n`);
+    return 1;
+  }
+}

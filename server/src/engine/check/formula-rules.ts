@@ -94,29 +94,27 @@ function stripOwnName(prefix: string[], model: ModelDef): string[] {
   return prefix[0] === model.name && !selfJoin ? prefix.slice(1) : prefix;
 }
 
+/** `*:count` and `customers.*:count` are the only aggregations of `*`. */
+function checkStarCount(agg: AggregateRef, aggregation: string, path: Path, ctx: CheckContext): void {
+  if (aggregation === 'count') return;
+  ctx.error(
+    DiagnosticCode.AggregationNotAllowed,
+    ctx.inside(path, agg.aggregationSpan),
+    `'*' can only be counted: write *:count.`,
+  );
+}
+
 function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx: CheckContext): void {
   const aggregation = normalizeAggregationName(agg.aggregation);
   if (agg.target === '*') {
-    if (aggregation !== 'count') {
-      ctx.error(
-        DiagnosticCode.AggregationNotAllowed,
-        ctx.inside(path, agg.aggregationSpan),
-        `'*' can only be counted: write *:count.`,
-      );
-    }
+    checkStarCount(agg, aggregation, path, ctx);
     return;
   }
   const owner = ownerModel(agg.target.slice(0, -1), agg, path, scope, ctx);
   if (!owner) return;
   const columnName = agg.target[agg.target.length - 1] ?? '';
   if (columnName === '*') {
-    if (aggregation !== 'count') {
-      ctx.error(
-        DiagnosticCode.AggregationNotAllowed,
-        ctx.inside(path, agg.aggregationSpan),
-        `'*' can only be counted: write *:count.`,
-      );
-    }
+    checkStarCount(agg, aggregation, path, ctx);
     return;
   }
   const column = owner.columns.find((candidate) => candidate.name === columnName);

@@ -2,7 +2,7 @@ import type { AggregateRef, Expr, Kwarg } from '../formula/ast';
 import type { ColumnDef, ModelDef } from '../schema/types';
 import { aggregationRefusal } from '../check/formula-rules';
 import { BUILTIN_AGGREGATIONS, normalizeAggregationName, REQUIRED_AGGREGATION_PARAMS } from '../vocabulary';
-import { invalidQuery, unknownName, unsupported } from './errors';
+import { invalidQuery, requireColumn, unknownName, unsupported } from './errors';
 import type { SourceScope, TableNode } from './scope';
 
 /** One aggregate a query computes, keyed by SLayer's canonical name (`amount_sum`, `_count`). */
@@ -95,14 +95,7 @@ export function resolveAggregate(ref: AggregateRef, scope: SourceScope, from: Ta
       canonicalName: canonicalAggregateName('*', aggregation, args, kwargs),
     };
   }
-  const column = table.model.columns.find((candidate) => candidate.name === columnName);
-  if (!column) {
-    throw unknownName(
-      `Column '${columnName}' not found in model '${table.model.name}'.`,
-      columnName,
-      table.model.columns.map((candidate) => candidate.name),
-    );
-  }
+  const column = requireColumn(table.model, columnName);
   checkAggregationName(aggregation, table.model);
   const refusal = aggregationRefusal(column, aggregation, table.model);
   if (refusal) throw invalidQuery(refusal);

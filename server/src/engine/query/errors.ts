@@ -1,4 +1,5 @@
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
+import type { ColumnDef, ModelDef } from '../schema/types';
 import { closestName } from '../suggest';
 
 /**
@@ -19,6 +20,17 @@ export function unknownName(message: string, name: string, candidates: Iterable<
   const suggestion = closestName(name, candidates);
   const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
   return new SlayerError(ErrorCode.InvalidInput, `${message}${hint}`, suggestion ? { suggestion } : {});
+}
+
+/** A model's column by name, or SLayer's "Column 'x' not found in model 'y'" with the nearest name. */
+export function requireColumn(model: ModelDef, name: string): ColumnDef {
+  const column = model.columns.find((candidate) => candidate.name === name);
+  if (column) return column;
+  throw unknownName(
+    `Column '${name}' not found in model '${model.name}'.`,
+    name,
+    model.columns.map((candidate) => candidate.name),
+  );
 }
 
 export function modelNotFound(name: string, candidates: Iterable<string>): SlayerError {

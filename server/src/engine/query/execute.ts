@@ -2,8 +2,8 @@ import type { ModelCatalog } from '../catalog';
 import type { Driver } from '../drivers/types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
-import { invalidQuery, modelNotFound, unsupported } from './errors';
-import { planQuery } from './plan';
+import { invalidQuery, unsupported } from './errors';
+import { planQuery, sourceModel } from './plan';
 import { shapeResponse, type SlayerResponse } from './response';
 import type { Variables } from './variables';
 
@@ -63,15 +63,6 @@ export function rootStage(stages: readonly QueryDef[]): QueryDef {
   return root;
 }
 
-function rootModelOf(query: QueryDef, catalog: ModelCatalog): ModelDef {
-  const source = query.source_model;
-  if (source.kind === 'inline') return source.model;
-  const name = source.kind === 'name' ? source.name : source.extension.source_name;
-  const model = catalog.getModel(name);
-  if (!model) throw modelNotFound(name, catalog.modelNames());
-  return model;
-}
-
 /** Plans a query for its datasource's dialect and, unless dry, runs it. */
 export async function executeQuery(
   stages: readonly QueryDef[],
@@ -79,7 +70,7 @@ export async function executeQuery(
   options: ExecuteOptions = {},
 ): Promise<SlayerResponse> {
   const query = rootStage(stages);
-  const datasource = datasourceOf(rootModelOf(query, host.catalog), host.catalog);
+  const datasource = datasourceOf(sourceModel(query, host.catalog), host.catalog);
   const dialect = dialectFor(dialectOf(datasource));
   const plan = planQuery(query, host.catalog, {
     dialect,

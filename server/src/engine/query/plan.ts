@@ -79,7 +79,8 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
   return planner.build();
 }
 
-function sourceModel(query: QueryDef, catalog: ModelCatalog): ModelDef {
+/** The model a query stage reads: a stored model, an extended one, or an inline one. */
+export function sourceModel(query: QueryDef, catalog: ModelCatalog): ModelDef {
   const source = query.source_model;
   if (source.kind === 'inline') return source.model;
   const name = source.kind === 'name' ? source.name : source.extension.source_name;

@@ -2,7 +2,7 @@ import type { ModelCatalog } from '../catalog';
 import type { ColumnDef, JoinDef, ModelDef } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
 import { nextSignificant, previousSignificant, readWordChain, tokenizeSql, type SqlToken } from '../sql/sql-tokens';
-import { invalidQuery, modelNotFound, unknownName, unsupported } from './errors';
+import { invalidQuery, modelNotFound, requireColumn, unknownName, unsupported } from './errors';
 
 /** A table in the FROM clause: the root model or a model reached through joins. */
 export interface TableNode {
@@ -93,14 +93,7 @@ export class SourceScope {
     const normalized = parts[0] === this.root.model.name && parts.length > 1 ? parts.slice(1) : parts;
     const table = this.reach(this.root, normalized.slice(0, -1));
     const name = normalized[normalized.length - 1] ?? '';
-    const column = table.model.columns.find((candidate) => candidate.name === name);
-    if (!column) {
-      throw unknownName(
-        `Column '${name}' not found in model '${table.model.name}'.`,
-        name,
-        table.model.columns.map((candidate) => candidate.name),
-      );
-    }
+    const column = requireColumn(table.model, name);
     return { table, column, sql: this.columnSql(table, column) };
   }
 
