@@ -211,7 +211,14 @@ export function shopModels(): ModelDef[] {
       joins: [
         { target_model: 'orders', join_pairs: [['order_id', 'id']], join_type: 'left' },
         { target_model: 'products', join_pairs: [['product_id', 'id']], join_type: 'left' },
+        // A second path to customers (order_items -> order_heads -> customers): a diamond.
+        { target_model: 'order_heads', join_pairs: [['order_id', 'id']], join_type: 'left' },
       ],
+    }),
+    model('order_heads', {
+      sql_table: 'orders',
+      columns: [column('id', 'INT', { primary_key: true }), column('customer_id', 'INT')],
+      joins: [{ target_model: 'customers', join_pairs: [['customer_id', 'id']], join_type: 'left' }],
     }),
     model('products', {
       sql_table: 'products',

@@ -94,6 +94,29 @@ describe('slayer-ls query (the bundled CLI)', () => {
     assert.equal((JSON.parse(result.stdout) as { data: { 'orders._count': number }[] }).data[0]?.['orders._count'], 4);
   });
 
+  test("--variables repeats as name=value, the way SLayer's CLI takes it", () => {
+    const query = JSON.stringify({
+      source_model: 'orders',
+      measures: ['*:count'],
+      filters: ['amount >= {floor}', 'amount <= {ceiling}'],
+    });
+    const args = [
+      'query',
+      query,
+      '--storage',
+      '.',
+      '--format',
+      'json',
+      '--variables',
+      'floor=30',
+      '--variables',
+      'ceiling=50',
+    ];
+    const result = run(args, shop.root);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { data: { 'orders._count': number }[] }).data[0]?.['orders._count'], 3);
+  });
+
   const badInput: ReadonlyArray<{ name: string; query: string; message: RegExp }> = [
     {
       name: 'bad JSON names the position',

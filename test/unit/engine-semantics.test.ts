@@ -306,6 +306,43 @@ for (const driver of DRIVERS) {
       );
     });
 
+    test('a diamond (two join paths to customers) gives each path its own alias', async () => {
+      const response = await run({
+        source_model: 'order_items',
+        dimensions: ['orders.customers.region', 'order_heads.customers.region'],
+        measures: ['line_total:sum'],
+      });
+      assert.match(response.sql, /AS orders__customers/);
+      assert.match(response.sql, /AS order_heads__customers/);
+      const regionOfOrder = new Map(data.orders.map((o) => [o.id, customerOf(o)?.region ?? null]));
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, rows] of groupBy(data.order_items, (i) => [
+        regionOfOrder.get(i.order_id) ?? null,
+        regionOfOrder.get(i.order_id) ?? null,
+      ])) {
+        expected.set(key, { 'order_items.line_total_sum': sum(rows.map((i) => i.line_total)) });
+      }
+      assertRowsMatch(
+        response.data,
+        ['order_items.orders.customers.region', 'order_items.order_heads.customers.region'],
+        expected,
+        'diamond',
+      );
+    });
+
+    test('|| concatenation in filters and round() in measures, on every dialect', async () => {
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: ['*:count', { formula: 'round(amount:avg, 2)', name: 'avg_cents' }],
+          filters: ["status || '-' || status = 'completed-completed'"],
+        }),
+      );
+      const completed = data.orders.filter((o) => o.status === 'completed');
+      assert.equal(row['orders._count'], completed.length);
+      assertClose(row['orders.avg_cents'], Math.round((avg(amounts(completed)) ?? 0) * 100) / 100, 'round');
+    });
+
     test('a cross-model measure is computed on its own model: no fan-out double counting', async () => {
       // Orders by customer region, with the number of order items per region from the items' side:
       // joined naively, every order would be counted once per item.

@@ -4,6 +4,8 @@ export interface ParsedArgs {
   command: string | undefined;
   positionals: string[];
   options: Map<string, string | true>;
+  /** Every value of an option given more than once, in order (`--variables a=1 --variables b=2`). */
+  values: Map<string, string[]>;
 }
 
 /** `--name value`, `--name=value` and bare `--flag`; flags listed in `booleanFlags` never take a value. */
@@ -11,6 +13,11 @@ export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<str
   const [command, ...rest] = argv;
   const positionals: string[] = [];
   const options = new Map<string, string | true>();
+  const values = new Map<string, string[]>();
+  const set = (name: string, value: string): void => {
+    options.set(name, value);
+    values.set(name, [...(values.get(name) ?? []), value]);
+  };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     if (!arg.startsWith('--')) {
@@ -19,18 +26,18 @@ export function parseArgs(argv: readonly string[], booleanFlags: ReadonlySet<str
     }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    if (eq >= 0) options.set(name, arg.slice(eq + 1));
+    if (eq >= 0) set(name, arg.slice(eq + 1));
     else if (booleanFlags.has(name)) options.set(name, true);
     else {
       const value = rest[i + 1];
       if (value === undefined || value.startsWith('--')) {
         throw new SlayerError(ErrorCode.InvalidInput, `Option --${name} needs a value.`);
       }
-      options.set(name, value);
+      set(name, value);
       i++;
     }
   }
-  return { command, positionals, options };
+  return { command, positionals, options, values };
 }
 
 export function stringOption(args: ParsedArgs, name: string): string | undefined {

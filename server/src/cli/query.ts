@@ -83,20 +83,28 @@ export function decodeQueryText(input: QueryInput): QueryDef[] {
   return parsed.queries;
 }
 
-export function parseVariables(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    checkJson(trimmed, '--variables');
-    const value: unknown = JSON.parse(trimmed);
+/**
+ * `--variables` as SLayer's CLI takes it: repeatable `name=value` (numbers stay
+ * numbers), or a JSON object. Later values win.
+ */
+export function parseVariables(texts: readonly string[]): Record<string, unknown> | undefined {
+  if (texts.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const text of texts) Object.assign(out, parseVariablesText(text.trim()));
+  return out;
+}
+
+function parseVariablesText(text: string): Record<string, unknown> {
+  if (text.startsWith('{')) {
+    checkJson(text, '--variables');
+    const value: unknown = JSON.parse(text);
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new SlayerError(ErrorCode.InvalidInput, '--variables must be a JSON object or name=value pairs.');
     }
     return value as Record<string, unknown>;
   }
-  // SLayer's `--variables region=EU,min=10` form; numbers stay numbers.
   const out: Record<string, unknown> = {};
-  for (const pair of trimmed.split(',')) {
+  for (const pair of text.split(',')) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new SlayerError(ErrorCode.InvalidInput, `--variables: '${pair}' is not name=value.`);
     const raw = pair.slice(eq + 1);
@@ -123,7 +131,7 @@ async function runQuery(
   out: NodeJS.WritableStream,
 ): Promise<void> {
   const input = readQueryArgument(args.positionals[0], process.cwd());
-  const variables = parseVariables(stringOption(args, 'variables'));
+  const variables = parseVariables(args.values.get('variables') ?? []);
   const loaded = await loadStorage(folder);
   const root = singleRoot(loaded, folder);
   const catalog = loaded.index.catalogFor(root);

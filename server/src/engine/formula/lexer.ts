@@ -21,7 +21,7 @@ export class FormulaSyntaxError extends Error {
   }
 }
 
-const OPERATORS = ['**', '==', '!=', '<>', '<=', '>=', '<', '>', '=', '+', '-', '*', '/', '%'];
+const OPERATORS = ['**', '||', '==', '!=', '<>', '<=', '>=', '<', '>', '=', '+', '-', '*', '/', '%'];
 const SINGLE = new Set(['(', ')', '[', ']', ',', '.', ':']);
 
 export function tokenize(text: string): Token[] {

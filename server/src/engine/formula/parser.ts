@@ -74,12 +74,12 @@ class Parser {
   }
 
   private comparison(): Expr {
-    const left = this.additive();
+    const left = this.concatenation();
     const token = this.peek();
     const compareOp = token.kind === 'op' ? COMPARE_OPS[token.text] : undefined;
     if (compareOp) {
       this.index++;
-      const right = this.additive();
+      const right = this.concatenation();
       return { kind: 'compare', op: compareOp, left, right, span: join(left.span, right.span) };
     }
     if (this.isKeyword(token, 'is')) return this.isNull(left);
@@ -87,7 +87,7 @@ class Parser {
     if (negated) this.index++;
     if (this.keyword('in')) return this.inList(left, negated);
     if (this.keyword('like')) {
-      const pattern = this.additive();
+      const pattern = this.concatenation();
       return { kind: 'like', negated, operand: left, pattern, span: join(left.span, pattern.span) };
     }
     return left;
@@ -108,9 +108,22 @@ class Parser {
     const close = open.kind === '(' ? ')' : open.kind === '[' ? ']' : undefined;
     if (!close) throw new FormulaSyntaxError("Expected '(' or '[' after IN.", open.span);
     this.index++;
-    const items = this.commaList(close, () => this.additive());
+    const items = this.commaList(close, () => this.concatenation());
     const end = this.expect(close, `Expected '${close}' to close the IN list.`);
     return { kind: 'in', negated, operand, items, span: join(operand.span, end.span) };
+  }
+
+  /** SQL's `a || b`, which SLayer rewrites to concat(a, b); it binds looser than + and -. */
+  private concatenation(): Expr {
+    let left = this.additive();
+    for (;;) {
+      const token = this.peek();
+      if (token.kind !== 'op' || token.text !== '||') return left;
+      this.index++;
+      const right = this.additive();
+      const span = join(left.span, right.span);
+      left = { kind: 'call', name: 'concat', nameSpan: token.span, args: [left, right], kwargs: [], span };
+    }
   }
 
   private additive(): Expr {

@@ -143,6 +143,10 @@ function standardScalar(dialect: DialectName, name: string, args: string[]): str
     const [haystack = "''", needle = "''"] = args;
     return dialect === 'duckdb' ? call('instr', [haystack, needle]) : call('strpos', [haystack, needle]);
   }
+  // Postgres has no ROUND(double precision, integer); SLayer casts the value to NUMERIC there.
+  if (lower === 'round' && dialect === 'postgres' && args.length === 2) {
+    return call('round', [`CAST(${args[0] ?? 'NULL'} AS NUMERIC)`, args[1] ?? '0']);
+  }
   if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
   throw unsupportedFunction(dialect, name);
 }
