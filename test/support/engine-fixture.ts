@@ -234,6 +234,31 @@ export function shopModels(): ModelDef[] {
       filters: ["status = 'completed'"],
       columns: [column('id', 'INT', { primary_key: true }), column('status', 'TEXT'), column('amount', 'DOUBLE')],
     }),
+    // Query-backed: two stored stages read top to bottom, with a default for {min}.
+    model('status_months', {
+      query_variables: { min: 0 },
+      source_queries: [
+        {
+          version: 3,
+          name: 'per_month',
+          source_model: { kind: 'name', name: 'orders' },
+          dimensions: [{ name: 'status' }],
+          time_dimensions: [{ dimension: { name: 'ordered_at' }, granularity: 'month' }],
+          measures: [{ formula: '*:count' }, { formula: 'amount:sum' }],
+          filters: ['amount > {min}'],
+          whole_periods_only: false,
+          distinct_dimension_values: true,
+        },
+        {
+          version: 3,
+          source_model: { kind: 'name', name: 'per_month' },
+          dimensions: [{ name: 'status' }],
+          measures: [{ formula: '_count:sum' }, { formula: 'amount_sum:max', name: 'best_month' }],
+          whole_periods_only: false,
+          distinct_dimension_values: true,
+        },
+      ],
+    }),
     model('looping', {
       sql_table: 'orders',
       columns: [column('amount', 'DOUBLE')],

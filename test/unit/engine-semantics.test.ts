@@ -5,8 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { DemoData, OrderRow } from '../../scripts/demo/data';
+import { executeQuery, storedQueryOf } from '../../server/src/engine/query/execute';
 import { inspectModel } from '../../server/src/engine/query/inspect';
+import { StageCatalog } from '../../server/src/engine/query/stages';
+import { dialectFor } from '../../server/src/engine/sql/dialect';
 import type { SlayerResponse } from '../../server/src/engine/query/response';
+import { StaticCatalog } from '../../server/src/engine/catalog';
+import type { ModelDef, QueryDef } from '../../server/src/engine/schema/types';
 import { createEngineFixture, DRIVERS, type EngineFixture } from '../support/engine-fixture';
 import {
   assertClose,
@@ -42,6 +47,24 @@ const amounts = (rows: readonly OrderRow[]): number[] => rows.map((o) => o.amoun
 const byStatus = (): Map<string, OrderRow[]> => groupBy(data.orders, (o) => [o.status]);
 const customerOf = (o: OrderRow): DemoData['customers'][number] | undefined =>
   data.customers.find((c) => c.id === o.customer_id);
+
+/** status -> total order count and best month revenue, over orders above `min` (the status_months model). */
+function statusMonths(min: number): Map<string, Record<string, number | null>> {
+  const months = groupBy(
+    data.orders.filter((o) => o.amount > min),
+    (o) => [o.status, bucket(o.ordered_at, 'month')],
+  );
+  const out = new Map<string, Record<string, number | null>>();
+  for (const rows of months.values()) {
+    const key = JSON.stringify([rows[0]?.status ?? null]);
+    const current = out.get(key) ?? { 'per_month._count_sum': 0, 'per_month.best_month': null };
+    const monthSum = sum(amounts(rows)) ?? 0;
+    current['per_month._count_sum'] = (current['per_month._count_sum'] ?? 0) + rows.length;
+    current['per_month.best_month'] = Math.max(current['per_month.best_month'] ?? -Infinity, monthSum);
+    out.set(key, current);
+  }
+  return out;
+}
 
 function single(response: SlayerResponse): Record<string, unknown> {
   assert.equal(response.row_count, 1, 'one row');
@@ -434,6 +457,67 @@ for (const driver of DRIVERS) {
       ]);
     });
 
+    test('a query-backed model runs by name through its stages, with its default variables', async () => {
+      const response = await executeQuery(
+        storedQueryOf('status_months', fixture.hosts[driver].catalog),
+        fixture.hosts[driver],
+      );
+      assert.deepEqual(response.columns, ['per_month.status', 'per_month._count_sum', 'per_month.best_month']);
+      assertRowsMatch(response.data, ['per_month.status'], statusMonths(0), 'by name');
+    });
+
+    test("a query-backed model is a source_model; the outer query's variables reach its stages", async () => {
+      const response = await run({
+        source_model: 'status_months',
+        dimensions: ['status'],
+        measures: ['_count_sum:sum', 'best_month:max'],
+        variables: { min: 30 },
+      });
+      const expected = new Map<string, Record<string, number | null>>();
+      for (const [key, values] of statusMonths(30)) {
+        expected.set(key, {
+          'status_months._count_sum_sum': values['per_month._count_sum'] ?? null,
+          'status_months.best_month_max': values['per_month.best_month'] ?? null,
+        });
+      }
+      assertRowsMatch(response.data, ['status_months.status'], expected, 'as source');
+    });
+
+    test('runtime variables win over the query and the model defaults', async () => {
+      const response = await executeQuery(
+        storedQueryOf('status_months', fixture.hosts[driver].catalog),
+        fixture.hosts[driver],
+        { variables: { min: 45 } },
+      );
+      assertRowsMatch(response.data, ['per_month.status'], statusMonths(45), 'runtime variables');
+    });
+
+    test('a query list runs its stages in any order; the last is the root', async () => {
+      const response = await run([
+        { name: 'big', source_model: 'small_orders', measures: ['*:count'] },
+        { name: 'small_orders', source_model: 'orders', dimensions: ['id', 'amount'], filters: ['amount < 20'] },
+        { source_model: 'big', measures: ['_count:sum'] },
+      ]);
+      assert.deepEqual(response.data, [{ 'big._count_sum': data.orders.filter((o) => o.amount < 20).length }]);
+    });
+
+    test('the cache of a query-backed model: SLayer column names, types, labels and formats, and its backing SQL', () => {
+      const host = fixture.hosts[driver];
+      const model = host.catalog.getModel('status_months');
+      assert.ok(model);
+      const cache = new StageCatalog(host.catalog, dialectFor(driver), {}).cacheOf(model);
+      assert.deepEqual(
+        cache.columns.map((c) => [c.name, c.type, c.format?.type ?? null]),
+        [
+          ['status', 'TEXT', null],
+          ['_count_sum', 'DOUBLE', 'integer'],
+          ['best_month', 'DOUBLE', 'currency'],
+        ],
+      );
+      assert.equal(cache.data_source, 'shop');
+      assert.match(cache.backing_query_sql, /^SELECT "per_month\.status" AS "status"/);
+    });
+
     test('inspect: row count, top values of categories and ranges of numbers and times', async () => {
       const inspection = await inspectModel('customers', fixture.hosts[driver]);
       assert.equal(inspection.row_count, data.customers.length);
@@ -464,3 +548,27 @@ for (const driver of DRIVERS) {
     });
   });
 }
+
+test('stored source_queries read top to bottom: a stage that uses a later one is rejected', () => {
+  const orders = fixture.hosts.sqlite.catalog.getModel('orders');
+  assert.ok(orders);
+  const stage = (name: string | undefined, source: string): QueryDef => ({
+    version: 3,
+    ...(name ? { name } : {}),
+    source_model: { kind: 'name', name: source },
+    measures: [{ formula: '*:count' }],
+    whole_periods_only: false,
+    distinct_dimension_values: true,
+  });
+  const forward: ModelDef = {
+    ...orders,
+    name: 'forward',
+    sql_table: undefined,
+    source_queries: [stage('a', 'b'), stage('b', 'orders'), stage(undefined, 'a')],
+  };
+  const catalog = new StageCatalog(new StaticCatalog([orders, forward]), dialectFor('sqlite'), {});
+  assert.throws(
+    () => catalog.getModel('forward'),
+    /Stage 'a' of model 'forward' references 'b', which is not defined above it/,
+  );
+});

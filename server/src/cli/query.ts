@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
-import type { ModelCatalog } from '../engine/catalog';
 import { parseSlayerDocument } from '../engine/document';
-import { modelNotFound } from '../engine/query/errors';
-import { executeQuery } from '../engine/query/execute';
+import { executeQuery, storedQueryOf } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
 import { LineIndex } from '../engine/schema/source';
 import type { QueryDef } from '../engine/schema/types';
@@ -135,26 +133,13 @@ async function runQuery(
   const loaded = await loadStorage(folder);
   const root = singleRoot(loaded, folder);
   const catalog = loaded.index.catalogFor(root);
-  if ('name' in input) runByName(input.name, catalog);
-  const stages = decodeQueryText(input);
+  const stages = 'name' in input ? storedQueryOf(input.name, catalog) : decodeQueryText(input);
   const response = await executeQuery(stages, engineHostFor(catalog, root), {
     ...(variables ? { variables } : {}),
     dryRun: args.options.has('dry-run'),
   });
   if (args.options.has('dry-run')) out.write(`${response.sql}\n`);
   else out.write(format === 'json' ? `${JSON.stringify(jsonOutput(response), null, 2)}\n` : formatResponse(response));
-}
-
-function runByName(name: string, catalog: ModelCatalog): never {
-  const model = catalog.getModel(name);
-  if (!model) throw modelNotFound(name, catalog.modelNames());
-  if (!model.source_queries) {
-    throw new SlayerError(
-      ErrorCode.InvalidInput,
-      `Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`,
-    );
-  }
-  throw new SlayerError(ErrorCode.Unsupported, `Running query-backed model '${name}' by name is not supported yet.`);
 }
 
 function jsonOutput(response: SlayerResponse): Pick<SlayerResponse, 'columns' | 'data' | 'row_count' | 'sql'> {

@@ -2,8 +2,9 @@ import type { ModelCatalog } from '../catalog';
 import type { Driver } from '../drivers/types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
-import { invalidQuery, unsupported } from './errors';
+import { invalidQuery, modelNotFound, unsupported } from './errors';
 import { planQuery, sourceModel } from './plan';
+import { orderQueryList, StageCatalog, type StageVariables } from './stages';
 import { shapeResponse, type SlayerResponse } from './response';
 import type { Variables } from './variables';
 
@@ -55,27 +56,20 @@ function schemeOf(connection: string | undefined): string | undefined {
   return connection ? /^([a-z0-9]+)(?:\+\w+)?:/i.exec(connection)?.[1] : undefined;
 }
 
-/** The stage that answers a query list: SLayer's last entry. */
-export function rootStage(stages: readonly QueryDef[]): QueryDef {
-  const root = stages[stages.length - 1];
-  if (!root) throw invalidQuery('The query list is empty.');
-  if (stages.length > 1) throw unsupported('Query lists (multi-stage queries) are not supported yet.');
-  return root;
-}
-
-/** Plans a query for its datasource's dialect and, unless dry, runs it. */
+/** Plans a query (or the root of a query list) for its datasource's dialect and, unless dry, runs it. */
 export async function executeQuery(
   stages: readonly QueryDef[],
   host: EngineHost,
   options: ExecuteOptions = {},
 ): Promise<SlayerResponse> {
-  const query = rootStage(stages);
-  const datasource = datasourceOf(sourceModel(query, host.catalog), host.catalog);
+  const { root, named } = orderQueryList(stages);
+  // The dialect comes from the datasource, which needs the model first: plan the lookup with any dialect.
+  const variables = stageVariables(options, root);
+  const probe = new StageCatalog(host.catalog, dialectFor('sqlite'), variables, named);
+  const datasource = datasourceOf(sourceModel(root, probe), host.catalog);
   const dialect = dialectFor(dialectOf(datasource));
-  const plan = planQuery(query, host.catalog, {
-    dialect,
-    ...(options.variables ? { variables: options.variables } : {}),
-  });
+  const catalog = new StageCatalog(host.catalog, dialect, variables, named);
+  const plan = planQuery(root, catalog, { dialect, ...(options.variables ? { variables: options.variables } : {}) });
   if (options.dryRun) return shapeResponse(plan.fields, [], plan.sql, false);
   const driver = host.openDriver(datasource);
   try {
@@ -87,4 +81,23 @@ export async function executeQuery(
   } finally {
     await driver.close();
   }
+}
+
+/** SLayer's precedence reaches into stages: runtime variables first, then the outer query's own. */
+function stageVariables(options: ExecuteOptions, root: QueryDef): StageVariables {
+  return {
+    ...(options.variables ? { runtime: options.variables } : {}),
+    ...(root.variables ? { outer: root.variables } : {}),
+  };
+}
+
+/** SLayer's run-by-name: a query-backed model's own stages, run as a query list. */
+export function storedQueryOf(name: string, catalog: ModelCatalog): QueryDef[] {
+  const model = catalog.getModel(name);
+  if (!model) throw modelNotFound(name, catalog.modelNames());
+  if (!model.source_queries) {
+    throw invalidQuery(`Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`);
+  }
+  // The model's defaults sit below every stage's own variables.
+  return model.source_queries.map((stage) => ({ ...stage, variables: { ...model.query_variables, ...stage.variables } }));
 }

@@ -42,6 +42,8 @@ export interface PlanOptions {
   dialect: SqlDialect;
   /** Runtime variables; they win over the query's own. */
   variables?: Variables;
+  /** Below the query's own: an outer query's variables and a query-backed model's defaults. */
+  fallbackVariables?: Variables;
 }
 
 interface PlannedDimension extends PlannedField {
@@ -74,7 +76,7 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
     catalog,
     options.dialect,
   );
-  const variables = mergeVariables(options.variables, query.variables, model.query_variables);
+  const variables = mergeVariables(options.variables, query.variables, options.fallbackVariables, model.query_variables);
   planner.addQuery(query, variables);
   return planner.build();
 }

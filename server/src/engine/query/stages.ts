@@ -1,0 +1,218 @@
+import type { ModelCatalog } from '../catalog';
+import type { ColumnDef, DataType, DatasourceDef, ModelDef, QueryDef } from '../schema/types';
+import type { SqlDialect } from '../sql/dialect';
+import { invalidQuery } from './errors';
+import { planQuery, sourceModel, type PlannedField } from './plan';
+import { mergeVariables, type Variables } from './variables';
+
+/**
+ * Query-backed models and query lists. A stage's result becomes a virtual
+ * model: its SQL wrapped so each `model.key` column gets SLayer's plain name
+ * (`customers.name` -> `customers__name`, `*:count` -> `_count`), which later
+ * stages and other queries read like any table. The planner never knows: it
+ * asks a catalog for models, and this catalog answers with virtual ones.
+ */
+
+/** What a refresh writes back into a query-backed model file. */
+export interface QueryBackedCache {
+  columns: ColumnDef[];
+  backing_query_sql: string;
+  data_source: string;
+}
+
+/** SLayer's virtual column name for a stage result key. */
+export function virtualColumnName(key: string, keyRoot: string): string {
+  const local = key.startsWith(`${keyRoot}.`) ? key.slice(keyRoot.length + 1) : key;
+  return local.replace(/\./g, '__');
+}
+
+function columnType(field: PlannedField): DataType {
+  if (field.kind === 'measure') return 'DOUBLE';
+  return field.type ?? 'TEXT';
+}
+
+/** The engine-managed column list of a stage, in SLayer's shape (name, sql, type, label, format). */
+function virtualColumns(fields: readonly PlannedField[], keyRoot: string): ColumnDef[] {
+  return fields.map((field) => {
+    const name = virtualColumnName(field.key, keyRoot);
+    return {
+      name,
+      sql: name,
+      type: columnType(field),
+      primary_key: false,
+      hidden: false,
+      ...(field.label === undefined ? {} : { label: field.label }),
+      ...(field.format === undefined ? {} : { format: field.format }),
+    };
+  });
+}
+
+interface VirtualStage {
+  model: ModelDef;
+  cache: QueryBackedCache;
+}
+
+/** Variables every stage of one execution sees, lowest precedence first is applied by `mergeVariables`. */
+export interface StageVariables {
+  runtime?: Variables;
+  /** An outer query's own variables, when it reads a query-backed model. */
+  outer?: Variables;
+}
+
+/**
+ * A catalog in which named stages and query-backed models resolve to virtual
+ * models. Stages win over stored models of the same name, as in SLayer.
+ */
+export class StageCatalog implements ModelCatalog {
+  private readonly built = new Map<string, VirtualStage>();
+
+  constructor(
+    private readonly base: ModelCatalog,
+    private readonly dialect: SqlDialect,
+    private readonly variables: StageVariables,
+    private readonly stages: ReadonlyMap<string, QueryDef> = new Map(),
+    private readonly visiting: readonly string[] = [],
+    /** The query-backed model's query_variables, which its named stages fall back to. */
+    private readonly stageDefaults: Variables = {},
+  ) {}
+
+  getModel(name: string, dataSource?: string): ModelDef | undefined {
+    const stage = this.stages.get(name);
+    if (stage) return this.virtualStage(name, [stage], this.stageDefaults, this.stages).model;
+    const model = this.base.getModel(name, dataSource);
+    if (!model?.source_queries) return model;
+    // A stored model's stages never see an outer query list's stage names.
+    return this.virtualStage(name, model.source_queries, model.query_variables, new Map()).model;
+  }
+
+  modelNames(): Iterable<string> {
+    return new Set([...this.stages.keys(), ...this.base.modelNames()]);
+  }
+
+  getDatasource(name: string): DatasourceDef | undefined {
+    return this.base.getDatasource(name);
+  }
+
+  dataSourceNames(): Iterable<string> {
+    return this.base.dataSourceNames();
+  }
+
+  /** The cache a query-backed model's file should hold, computed from its current definition. */
+  cacheOf(model: ModelDef): QueryBackedCache {
+    if (!model.source_queries) throw invalidQuery(`Model '${model.name}' is not query-backed.`);
+    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map()).cache;
+  }
+
+  private virtualStage(
+    name: string,
+    stages: readonly QueryDef[],
+    defaults: Variables,
+    inherited: ReadonlyMap<string, QueryDef>,
+  ): VirtualStage {
+    const known = this.built.get(name);
+    if (known) return known;
+    if (this.visiting.includes(name)) {
+      throw invalidQuery(`Circular query reference: ${[...this.visiting, name].join(' -> ')}.`);
+    }
+    const built = this.buildStages(name, stages, defaults, inherited);
+    this.built.set(name, built);
+    return built;
+  }
+
+  /** Stored `source_queries` read top to bottom: a stage sees only the named stages before it. */
+  private buildStages(
+    name: string,
+    stages: readonly QueryDef[],
+    defaults: Variables,
+    inherited: ReadonlyMap<string, QueryDef>,
+  ): VirtualStage {
+    const earlier = new Map(inherited);
+    let last: VirtualStage | undefined;
+    for (const [index, stage] of stages.entries()) {
+      const scope = new StageCatalog(
+        this.base,
+        this.dialect,
+        this.variables,
+        earlier,
+        [...this.visiting, name],
+        defaults,
+      );
+      checkNoForwardReference(stage, stages.slice(index), name);
+      last = scope.planStage(stage, stage.name ?? name, defaults);
+      if (stage.name) earlier.set(stage.name, stage);
+    }
+    if (!last) throw invalidQuery(`Model '${name}' has an empty source_queries list.`);
+    return { model: { ...last.model, name }, cache: last.cache };
+  }
+
+  private planStage(stage: QueryDef, name: string, defaults: Variables): VirtualStage {
+    const source = sourceModel(stage, this);
+    const plan = planQuery(stage, this, {
+      dialect: this.dialect,
+      ...(this.variables.runtime ? { variables: this.variables.runtime } : {}),
+      fallbackVariables: mergeVariables(this.variables.outer, defaults),
+    });
+    const keyRoot = stage.source_model.kind === 'name' ? stage.source_model.name : source.name;
+    const columns = virtualColumns(plan.fields, keyRoot);
+    const q = (text: string): string => this.dialect.quoteIdentifier(text);
+    const renames = plan.fields.map((field, i) => `${q(field.key)} AS ${q(columns[i]?.name ?? field.key)}`);
+    const backing = `SELECT ${renames.join(', ')} FROM (${plan.sql}) AS _inner`;
+    const model: ModelDef = {
+      version: 7,
+      name,
+      data_source: source.data_source,
+      sql: backing,
+      query_variables: {},
+      columns,
+      measures: [],
+      aggregations: [],
+      joins: [],
+      filters: [],
+      hidden: false,
+    };
+    return { model, cache: { columns, backing_query_sql: backing, data_source: source.data_source } };
+  }
+}
+
+/** A stored stage may only read stages defined above it: not itself, not one below. */
+function checkNoForwardReference(stage: QueryDef, rest: readonly QueryDef[], model: string): void {
+  const later = new Set(rest.flatMap((s) => (s.name ? [s.name] : [])));
+  for (const reference of referencedNames(stage)) {
+    if (later.has(reference)) {
+      throw invalidQuery(
+        `Stage '${stage.name ?? '(last)'}' of model '${model}' references '${reference}', which is not defined above it; ` +
+          'source_queries read top to bottom.',
+      );
+    }
+  }
+}
+
+/** Names a stage reads: its source model and join targets of an extension. */
+export function referencedNames(stage: QueryDef): string[] {
+  const source = stage.source_model;
+  if (source.kind === 'name') return [source.name];
+  if (source.kind === 'extension')
+    return [source.extension.source_name, ...(source.extension.joins ?? []).map((j) => j.target_model)];
+  return source.model.joins.map((j) => j.target_model);
+}
+
+/**
+ * A runtime query list: the last entry is the root; the others are named
+ * stages in any order (SLayer sorts them), and a cycle is an error.
+ */
+export function orderQueryList(stages: readonly QueryDef[]): { root: QueryDef; named: Map<string, QueryDef> } {
+  const root = stages[stages.length - 1];
+  if (!root) throw invalidQuery('The query list is empty.');
+  const named = new Map<string, QueryDef>();
+  for (const stage of stages.slice(0, -1)) {
+    if (!stage.name) throw invalidQuery('Every stage but the last needs a name, so later stages can use it.');
+    if (named.has(stage.name)) throw invalidQuery(`Two stages are named '${stage.name}'.`);
+    named.set(stage.name, stage);
+  }
+  for (const stage of named.values()) {
+    if (stage.name && referencedNames(stage).includes(stage.name)) {
+      throw invalidQuery(`Stage '${stage.name}' references itself.`);
+    }
+  }
+  return { root, named };
+}
