@@ -99,5 +99,8 @@ export function storedQueryOf(name: string, catalog: ModelCatalog): QueryDef[] {
     throw invalidQuery(`Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`);
   }
   // The model's defaults sit below every stage's own variables.
-  return model.source_queries.map((stage) => ({ ...stage, variables: { ...model.query_variables, ...stage.variables } }));
+  return model.source_queries.map((stage) => ({
+    ...stage,
+    variables: { ...model.query_variables, ...stage.variables },
+  }));
 }

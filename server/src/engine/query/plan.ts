@@ -76,7 +76,12 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
     catalog,
     options.dialect,
   );
-  const variables = mergeVariables(options.variables, query.variables, options.fallbackVariables, model.query_variables);
+  const variables = mergeVariables(
+    options.variables,
+    query.variables,
+    options.fallbackVariables,
+    model.query_variables,
+  );
   planner.addQuery(query, variables);
   return planner.build();
 }
