@@ -1,8 +1,8 @@
 import { SlayerError } from '../../../../shared/src/errors';
-import type { AggregateRef, Expr, NameRef } from '../formula/ast';
+import type { AggregateRef, Call, Expr, NameRef } from '../formula/ast';
 import type { Span } from '../schema/source';
 import { ALL_TRANSFORMS, SCALAR_FUNCTIONS } from '../vocabulary';
-import { invalidQuery, unsupported } from './errors';
+import { invalidQuery } from './errors';
 import type { SourceScope } from './scope';
 import { sql, joinTemplates, type SqlTemplate } from './template';
 
@@ -27,6 +27,8 @@ export interface CompileContext {
   aggregate(ref: AggregateRef): SqlTemplate;
   /** A query measure alias or a saved measure name; undefined when the name is not one. */
   namedMeasure(name: string, ref: NameRef): SqlTemplate | undefined;
+  /** A transform call (`cumsum(x)`); absent where transforms cannot be (row filters). */
+  transform?(call: Call): SqlTemplate;
 }
 
 export function compileExpr(expr: Expr, ctx: CompileContext): SqlTemplate {
@@ -103,9 +105,11 @@ function compileAggregate(ref: AggregateRef, ctx: CompileContext): SqlTemplate {
   return ctx.aggregate(ref);
 }
 
-function compileCall(call: Extract<Expr, { kind: 'call' }>, ctx: CompileContext): SqlTemplate {
+function compileCall(call: Call, ctx: CompileContext): SqlTemplate {
   if (ALL_TRANSFORMS.has(call.name)) {
-    throw unsupported(`Transform '${call.name}' is not supported by this engine yet.`);
+    if (!ctx.transform)
+      throw invalidQuery(`Transform '${call.name}' is not allowed here: this formula is evaluated per row.`);
+    return ctx.transform(call);
   }
   if (!SCALAR_FUNCTIONS.has(call.name.toLowerCase())) {
     throw invalidQuery(`Unknown function '${call.name}'.`);

@@ -1,6 +1,6 @@
 import { SlayerError } from '../../../../shared/src/errors';
 import type { ModelCatalog } from '../catalog';
-import { walk, type AggregateRef, type Expr, type NameRef } from '../formula/ast';
+import { walk, type AggregateRef, type Call, type Expr, type NameRef } from '../formula/ast';
 import { FormulaSyntaxError } from '../formula/lexer';
 import { parseFormula } from '../formula/parser';
 import type {
@@ -14,12 +14,26 @@ import type {
   TimeGranularity,
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { ALL_TRANSFORMS, normalizeAggregationName, TIME_TYPES } from '../vocabulary';
+import { ALL_TRANSFORMS, normalizeAggregationName, RANK_TRANSFORMS, TIME_TYPES } from '../vocabulary';
 import { aggregateSql, resolveAggregate, type AggregateSpec } from './aggregate';
 import { compileExpr, FormulaFailure, type CompileContext } from './compile';
 import { invalidQuery, modelNotFound, unknownName, withFormulaContext } from './errors';
 import { SourceScope } from './scope';
-import { render, sql, type SqlTemplate } from './template';
+import { render, slotsOf, sql, type SqlTemplate } from './template';
+import {
+  bucketsOf,
+  consecutiveStages,
+  offsetOf,
+  partitionNames,
+  shiftOf,
+  TIME_ORDERED,
+  transformOperand,
+  windowSql,
+  type ShiftTransform,
+  type TransformSlot,
+  type WindowKind,
+  type WindowTransform,
+} from './transforms';
 import { mergeVariables, substituteVariables, type Variables } from './variables';
 
 /** A result column and what the response says about it. */
@@ -148,6 +162,11 @@ class Planner {
   private readonly crossSlots = new Map<string, CrossSlot>();
   private readonly where: string[] = [];
   private readonly having: SqlTemplate[] = [];
+  /** Filters over transforms or cross-model values: applied on the outermost layer, as SLayer's post-filters. */
+  private readonly post: SqlTemplate[] = [];
+  private readonly transforms = new Map<string, TransformSlot>();
+  /** `date_range`s, kept apart from `where` so a shifted self-join can move them. */
+  private readonly dateRanges: { sql: string; start: string; end: string }[] = [];
   private readonly order: { template: SqlTemplate; key?: string; direction: 'asc' | 'desc' }[] = [];
   private readonly ranks = new Map<
     string,
@@ -155,6 +174,8 @@ class Planner {
   >();
   /** Filters that only touch columns, kept as trees so cross-model sub-queries can re-root them. */
   private readonly rowFilters: Expr[] = [];
+  /** The measure or filter being compiled, for SLayer's "Field 'x' (cumsum)" messages. */
+  private currentField: string | undefined;
   private limit: number | undefined;
   private offset: number | undefined;
   private grouped = true;
@@ -227,8 +248,7 @@ class Planner {
     }
     if (dateRange && dateRange.length === 2) {
       const [start = '', end = ''] = dateRange;
-      const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
-      this.where.push(`${resolved.sql} BETWEEN ${literal(start)} AND ${literal(end)}`);
+      this.dateRanges.push({ sql: resolved.sql, start, end });
     }
     this.pushDimension({
       key: key ?? this.keyFor(parts),
@@ -266,7 +286,9 @@ class Planner {
       return;
     }
     // Compiled before naming: a bad reference is reported with its place in the formula.
+    this.currentField = measure.name ?? saved?.name ?? publicFieldName(formula);
     const template = this.compileOrExplain(expr, formula, `Measure '${measure.name ?? formula}'`);
+    this.currentField = undefined;
     const name = measure.name ?? saved?.name ?? this.defaultName(expr, formula);
     const key = this.measureKey(expr, name, measure.name !== undefined || saved !== undefined);
     if (this.measures.some((existing) => existing.key === key)) {
@@ -388,6 +410,7 @@ class Planner {
       aggregates: true,
       aggregate: (ref) => this.slotFor(ref),
       namedMeasure: (name, ref) => this.expandNamed(name, ref, chain),
+      transform: (call) => this.transformSlot(call, chain),
     };
   }
 
@@ -451,6 +474,94 @@ class Planner {
     return [{ slot: id }];
   }
 
+  // --- transforms ------------------------------------------------------------------------------
+
+  /** SLayer's rule for the time that orders transforms: main_time_dimension, the only one, or the model's default. */
+  private transformTime(field: string, transform: string): PlannedDimension {
+    const timeDimensions = this.dimensions.filter((d) => d.granularity !== undefined);
+    const main = this.query?.main_time_dimension;
+    const byName = (name: string): PlannedDimension | undefined =>
+      timeDimensions.find((d) => d.parts.join('.') === name || d.parts[d.parts.length - 1] === name);
+    const chosen =
+      (main ? byName(main) : undefined) ??
+      (timeDimensions.length === 1 ? timeDimensions[0] : undefined) ??
+      (this.model.default_time_dimension ? byName(this.model.default_time_dimension) : undefined);
+    if (chosen) return chosen;
+    throw invalidQuery(
+      `Field '${field}' (${transform}) requires an unambiguous time dimension. Add a single time_dimensions entry, ` +
+        'or set main_time_dimension to select among multiple time dimensions.',
+    );
+  }
+
+  private layerOf(template: SqlTemplate): number {
+    return Math.max(0, ...slotsOf(template).map((slot) => this.transforms.get(slot)?.layer ?? 0));
+  }
+
+  private addTransform(slot: (WindowTransform | ShiftTransform) & { layer: number }): SqlTemplate {
+    const id = `t${this.transforms.size + 1}`;
+    this.transforms.set(id, { ...slot, id });
+    return [{ slot: id }];
+  }
+
+  /** A transform call becomes a column of a layer above what it reads; change/change_pct desugar to a shift. */
+  private transformSlot(call: Call, chain: readonly string[]): SqlTemplate {
+    const ctx = this.aggregateContext(chain);
+    const arg = compileExpr(transformOperand(call), ctx);
+    const field = this.currentField ?? `${call.name}(...)`;
+    const grain = (): TimeGranularity => this.transformTime(field, call.name).granularity ?? 'day';
+    if (TIME_ORDERED.has(call.name)) this.transformTime(field, call.name);
+    switch (call.name) {
+      case 'time_shift': {
+        const { amount, granularity } = shiftOf(call, grain());
+        return this.shiftSlot(arg, amount, granularity, call.name);
+      }
+      case 'change': {
+        const previous = this.shiftSlot(arg, -1, grain(), call.name);
+        return sql('(', arg, ' - ', previous, ')');
+      }
+      case 'change_pct': {
+        const previous = this.shiftSlot(arg, -1, grain(), call.name);
+        return sql('CASE WHEN ', previous, ' <> 0 THEN (', arg, ' - ', previous, ') / ', previous, ' END');
+      }
+      default:
+        return this.windowSlot(call, arg);
+    }
+  }
+
+  private shiftSlot(arg: SqlTemplate, amount: number, granularity: TimeGranularity, name: string): SqlTemplate {
+    if (slotsOf(arg).some((slot) => !this.localSlots.has(slot))) {
+      throw invalidQuery(
+        `${name} reads aggregates of this model only: it cannot wrap a window transform or a cross-model measure.`,
+      );
+    }
+    return this.addTransform({ kind: 'time_shift', arg, amount, granularity, layer: 1 });
+  }
+
+  private windowSlot(call: Call, arg: SqlTemplate): SqlTemplate {
+    const kind = call.name as WindowKind;
+    const layer = this.layerOf(arg) + (kind === 'consecutive_periods' ? 2 : 1);
+    const base = { kind, arg, layer };
+    if (kind === 'lag' || kind === 'lead') return this.addTransform({ ...base, n: offsetOf(call) });
+    if (kind === 'ntile')
+      return this.addTransform({ ...base, n: bucketsOf(call), partitionKeys: this.partitionKeys(call) });
+    if (RANK_TRANSFORMS.has(kind)) return this.addTransform({ ...base, partitionKeys: this.partitionKeys(call) });
+    return this.addTransform(base);
+  }
+
+  /** partition_by= names query dimensions; SLayer rejects anything else. */
+  private partitionKeys(call: Call): string[] {
+    return partitionNames(call).map((parts) => {
+      const key = this.keyFor(parts);
+      const match = this.dimensions.find((d) => d.key === key);
+      if (!match) {
+        throw invalidQuery(
+          `partition_by '${parts.join('.')}' of ${call.name} is not in the query's dimensions or time_dimensions.`,
+        );
+      }
+      return match.key;
+    });
+  }
+
   // --- filters and order ------------------------------------------------------------------------
 
   private isMeasureName(name: string): boolean {
@@ -460,13 +571,15 @@ class Planner {
   addFilter(filter: string, variables: Variables): void {
     const text = substituteVariables(filter, variables);
     const expr = parseOrThrow(text, `Filter '${text}'`);
-    if (usesTransforms(expr)) this.compileOrExplain(expr, text, `Filter '${text}'`);
-    if (usesAggregates(expr, (name) => this.isMeasureName(name))) {
+    if (usesTransforms(expr) || usesAggregates(expr, (name) => this.isMeasureName(name))) {
       if (!this.grouped)
         throw invalidQuery(
           `Filter '${text}' references a measure; distinct_dimension_values: false returns raw rows, so filters may only use columns.`,
         );
-      this.having.push(this.compileOrExplain(expr, text, `Filter '${text}'`));
+      const template = this.compileOrExplain(expr, text, `Filter '${text}'`);
+      // Over plain aggregates: HAVING. Over transforms or cross-model values: a post-filter on the outer layer.
+      if (slotsOf(template).every((slot) => this.localSlots.has(slot))) this.having.push(template);
+      else this.post.push(template);
       return;
     }
     const template = this.compileOrExplain(expr, text, `Filter '${text}'`, this.rowCtx());
@@ -552,7 +665,8 @@ class Planner {
       );
     }
     const fields: PlannedField[] = [...this.dimensions, ...this.measures].map(fieldOf);
-    const sqlText = this.crossSlots.size > 0 ? this.layeredSql() : this.singleSelectSql();
+    const layered = this.crossSlots.size > 0 || this.transforms.size > 0;
+    const sqlText = layered ? this.layeredSql() : this.singleSelectSql();
     return { sql: sqlText, fields };
   }
 
@@ -575,7 +689,7 @@ class Planner {
       ),
     ];
     const lines = [`SELECT ${select.join(', ')}`, this.fromWithRanks()];
-    if (this.where.length > 0) lines.push(`WHERE ${this.where.map((w) => `(${w})`).join(' AND ')}`);
+    lines.push(...this.whereLines());
     const aggregated = this.measures.length > 0 || this.having.length > 0;
     if (this.dimensions.length > 0 && (aggregated || this.grouped)) lines.push(`GROUP BY ${this.groupBy().join(', ')}`);
     if (this.having.length > 0) {
@@ -604,7 +718,7 @@ class Planner {
   }
 
   /** FROM with joins; when :first/:last are used, the root rows carry ROW_NUMBER columns per group. */
-  private fromWithRanks(): string {
+  private fromWithRanks(shift?: { amount: number; granularity: TimeGranularity }): string {
     // Rendering aggregates registers rank columns, so render them first.
     for (const slot of this.localSlots.keys()) this.aggregateSqlOf(slot);
     const plain = this.scope.fromClause();
@@ -615,55 +729,158 @@ class Planner {
       const over = `${partition.length > 0 ? `PARTITION BY ${partition.join(', ')} ` : ''}ORDER BY ${filterFirst}${rank.orderSql} ${rank.descending ? 'DESC' : 'ASC'}`;
       return `ROW_NUMBER() OVER (${over}) AS ${rank.column}`;
     });
-    const where = this.where.length > 0 ? `\nWHERE ${this.where.map((w) => `(${w})`).join(' AND ')}` : '';
+    const where = this.whereLines(shift)
+      .map((line) => `\n${line}`)
+      .join('');
     const ranked = `(SELECT ${this.scope.root.alias}.*, ${rankSelect.join(', ')}\n${plain}${where})`;
     return plain.replace(/^FROM .*? AS (\w+)$/m, (_line, alias: string) => `FROM ${ranked} AS ${alias}`);
   }
 
-  /** Base aggregates in one CTE, each cross-model aggregate in its own, joined on shared dimensions. */
+  /**
+   * Stacked layers: `_base` (dimensions and aggregates), one CTE per
+   * cross-model aggregate joined on shared dimensions, then one layer per
+   * depth of transforms (a transform reads the layer below it), and the
+   * outer SELECT with post-filters, order and paging.
+   */
   private layeredSql(): string {
-    const base = this.baseCte();
-    const ctes: string[] = [`_base AS (\n${base}\n)`];
+    const q = (name: string): string => quoted(this.dialect, name);
+    const ctes: string[] = [`_base AS (\n${this.baseCte()}\n)`];
+    const crossColumns = this.crossLayer(ctes);
+    let previous = crossColumns.size > 0 ? '_l0' : '_base';
+    if ([...this.transforms.values()].some((t) => t.kind === 'time_shift')) ctes.push(...this.shiftBaseCtes());
+    const maxLayer = Math.max(0, ...[...this.transforms.values()].map((t) => t.layer));
+    for (let layer = 1; layer <= maxLayer; layer++) {
+      const name = `_l${layer}`;
+      ctes.push(`${name} AS (\n${this.transformLayer(layer, previous)}\n)`);
+      previous = name;
+    }
+    const slotSql = (slot: string): string => `${previous}.${q(this.columnOfSlot(slot))}`;
+    const select = [
+      ...this.dimensions.map((d) => `${previous}.${q(d.key)} AS ${q(d.key)}`),
+      ...this.measures.map((m) => `${render(m.template, slotSql)} AS ${q(m.key)}`),
+    ];
+    const lines = [`WITH ${ctes.join(',\n')}`, `SELECT ${select.join(', ')}`, `FROM ${previous}`];
+    if (this.post.length > 0) lines.push(`WHERE ${this.post.map((p) => `(${render(p, slotSql)})`).join(' AND ')}`);
+    lines.push(...this.orderAndPage((template) => render(template, slotSql)));
+    return lines.join('\n');
+  }
+
+  /** Where a slot's value lives in the layers: aggregates, cross-model values and transforms by prefix. */
+  private columnOfSlot(slot: string): string {
+    if (this.transforms.has(slot)) return `_t.${slot}`;
+    if (this.crossSlots.has(slot)) return `_cm.${slot}`;
+    return this.hiddenAlias(slot);
+  }
+
+  /** `_l0`: the base with every cross-model value joined on (plain equality, as SLayer: a NULL dimension gets none). */
+  private crossLayer(ctes: string[]): Map<string, string> {
+    const q = (name: string): string => quoted(this.dialect, name);
+    const columns = new Map<string, string>();
     const joins: string[] = [];
-    const crossColumns = new Map<string, string>();
     let index = 0;
     for (const [id, cross] of this.crossSlots) {
       index++;
       const name = `_cm_${index}`;
       const { sql: cteSql, sharedKeys } = this.crossCte(cross);
       ctes.push(`${name} AS (\n${cteSql}\n)`);
-      crossColumns.set(id, `${name}.${quoted(this.dialect, '_value')}`);
-      // Plain equality, as SLayer joins them: a NULL dimension gets no cross-model value.
-      const on = sharedKeys.map((key) => `_base.${quoted(this.dialect, key)} = ${name}.${quoted(this.dialect, key)}`);
+      columns.set(id, `${name}.${q('_value')} AS ${q(this.columnOfSlot(id))}`);
+      const on = sharedKeys.map((key) => `_base.${q(key)} = ${name}.${q(key)}`);
       joins.push(on.length > 0 ? `LEFT JOIN ${name} ON ${on.join(' AND ')}` : `CROSS JOIN ${name}`);
     }
-    const slotSql = (slot: string): string =>
-      crossColumns.get(slot) ?? `_base.${quoted(this.dialect, this.hiddenAlias(slot))}`;
-    const select = [
-      ...this.dimensions.map((d) => `_base.${quoted(this.dialect, d.key)} AS ${quoted(this.dialect, d.key)}`),
-      ...this.measures.map((m) => `${render(m.template, slotSql)} AS ${quoted(this.dialect, m.key)}`),
-    ];
-    const lines = [`WITH ${ctes.join(',\n')}`, `SELECT ${select.join(', ')}`, 'FROM _base', ...joins];
-    if (this.having.length > 0) lines.push(`WHERE ${this.having.map((h) => `(${render(h, slotSql)})`).join(' AND ')}`);
-    lines.push(...this.orderAndPage((template) => render(template, slotSql)));
-    return lines.join('\n');
+    if (columns.size > 0)
+      ctes.push(`_l0 AS (\nSELECT _base.*, ${[...columns.values()].join(', ')}\nFROM _base\n${joins.join('\n')}\n)`);
+    return columns;
+  }
+
+  /** One base per shift, its date ranges moved by the shift, so a lookup can reach outside the result's range. */
+  private shiftBaseCtes(): string[] {
+    return [...this.transforms.values()].flatMap((t) =>
+      t.kind === 'time_shift'
+        ? [`_shift_${t.id} AS (\n${this.baseCte({ amount: t.amount, granularity: t.granularity })}\n)`]
+        : [],
+    );
+  }
+
+  private transformLayer(layer: number, previous: string): string {
+    const q = (name: string): string => quoted(this.dialect, name);
+    const slotSql = (slot: string): string => `${previous}.${q(this.columnOfSlot(slot))}`;
+    const time = (field: string, name: string): string => `${previous}.${q(this.transformTime(field, name).key)}`;
+    const items: string[] = [];
+    const joins: string[] = [];
+    for (const t of this.transforms.values()) {
+      const arg = render(t.arg, slotSql);
+      const timeKey = TIME_ORDERED.has(t.kind) ? this.transformTime(`${t.kind}(...)`, t.kind).key : undefined;
+      // SLayer partitions time-ordered transforms by the query's non-time dimensions.
+      const others = this.dimensions.filter((d) => d.granularity === undefined).map((d) => `${previous}.${q(d.key)}`);
+      if (t.kind === 'consecutive_periods' && t.layer === layer + 1) {
+        const stages = consecutiveStages(
+          { arg, partition: others, time: time('consecutive_periods(...)', t.kind) },
+          q(`_cp.${t.id}.flag`),
+          q(`_cp.${t.id}.run`),
+        );
+        items.push(...stages.first);
+      }
+      if (t.layer !== layer) continue;
+      if (t.kind === 'time_shift') {
+        const shifted = `_s_${t.id}`;
+        const on = [
+          `${shifted}.${q(timeKey ?? '')} = ${this.dialect.shiftBucket(`${previous}.${q(timeKey ?? '')}`, t.amount, t.granularity)}`,
+          ...this.dimensions
+            .filter((d) => d.granularity === undefined)
+            .map((d) => `${shifted}.${q(d.key)} = ${previous}.${q(d.key)}`),
+        ];
+        joins.push(`LEFT JOIN _shift_${t.id} AS ${shifted} ON ${on.join(' AND ')}`);
+        items.push(
+          `${render(t.arg, (slot) => `${shifted}.${q(this.hiddenAlias(slot))}`)} AS ${q(this.columnOfSlot(t.id))}`,
+        );
+      } else if (t.kind === 'consecutive_periods') {
+        const stages = consecutiveStages(
+          { arg, partition: others, time: time('consecutive_periods(...)', t.kind) },
+          `${previous}.${q(`_cp.${t.id}.flag`)}`,
+          `${previous}.${q(`_cp.${t.id}.run`)}`,
+        );
+        items.push(`${stages.second} AS ${q(this.columnOfSlot(t.id))}`);
+      } else {
+        const rankFamily = RANK_TRANSFORMS.has(t.kind);
+        const partition = rankFamily ? (t.partitionKeys ?? []).map((k) => `${previous}.${q(k)}`) : others;
+        const timeSql = timeKey ? `${previous}.${q(timeKey)}` : undefined;
+        items.push(`${windowSql(t, { arg, partition, time: timeSql })} AS ${q(this.columnOfSlot(t.id))}`);
+      }
+    }
+    return [`SELECT ${[`${previous}.*`, ...items].join(', ')}`, `FROM ${previous}`, ...joins].join('\n');
   }
 
   private hiddenAlias(slot: string): string {
     return `_agg.${slot}`;
   }
 
-  private baseCte(): string {
+  /** WHERE: date ranges (moved by `shift` granules for a shifted self-join) and row filters. */
+  private whereLines(shift?: { amount: number; granularity: TimeGranularity }): string[] {
+    const literal = (text: string): string => {
+      const quotedText = `'${text.replace(/'/g, "''")}'`;
+      return shift ? this.dialect.shiftBucket(quotedText, shift.amount, shift.granularity) : quotedText;
+    };
+    const ranges = this.dateRanges.map((r) => `${r.sql} BETWEEN ${literal(r.start)} AND ${literal(r.end)}`);
+    const all = [...ranges, ...this.where];
+    return all.length > 0 ? [`WHERE ${all.map((w) => `(${w})`).join(' AND ')}`] : [];
+  }
+
+  private baseCte(shift?: { amount: number; granularity: TimeGranularity }): string {
     const localIds = new Set(this.localSlots.keys());
     const select = [
       ...this.dimensions.map((d) => `${d.sql} AS ${quoted(this.dialect, d.key)}`),
       ...[...localIds].map((id) => `${this.aggregateSqlOf(id)} AS ${quoted(this.dialect, this.hiddenAlias(id))}`),
     ];
     if (select.length === 0) select.push('1 AS _one');
-    const lines = [`SELECT ${select.join(', ')}`, this.fromWithRanks()];
-    if (this.where.length > 0) lines.push(`WHERE ${this.where.map((w) => `(${w})`).join(' AND ')}`);
+    const lines = [`SELECT ${select.join(', ')}`, this.fromWithRanks(shift)];
+    lines.push(...this.whereLines(shift));
     if (this.dimensions.length > 0) lines.push(`GROUP BY ${this.groupBy().join(', ')}`);
-    else if (localIds.size === 0) lines.push('LIMIT 1');
+    if (this.having.length > 0) {
+      lines.push(
+        `HAVING ${this.having.map((h) => `(${render(h, (slot) => this.aggregateSqlOf(slot))})`).join(' AND ')}`,
+      );
+    }
+    if (this.dimensions.length === 0 && localIds.size === 0) lines.push('LIMIT 1');
     return lines.join('\n');
   }
 

@@ -15,6 +15,8 @@ export interface SqlDialect {
   dateTrunc(expr: string, granularity: TimeGranularity): string;
   /** Shifts a time expression by whole units (negative goes back). */
   addUnits(expr: string, amount: number, unit: IntervalUnit): string;
+  /** Shifts a bucket start by whole granules, keeping the bucket's own text form (for self-joins). */
+  shiftBucket(expr: string, amount: number, granularity: TimeGranularity): string;
   /** A literal usable where a time column is compared. */
   timeLiteral(text: string): string;
   median(value: string): string;
@@ -74,6 +76,21 @@ function call(name: string, args: string[]): string {
   return `${name.toUpperCase()}(${args.join(', ')})`;
 }
 
+/** A granularity as whole units of a calendar interval; quarters are three months, weeks seven days. */
+export function granuleUnits(granularity: TimeGranularity, amount: number): { amount: number; unit: IntervalUnit } {
+  switch (granularity) {
+    case 'quarter':
+      return { amount: amount * 3, unit: 'month' };
+    case 'week':
+    case 'week_sunday':
+      return { amount: amount * 7, unit: 'day' };
+    default:
+      return { amount, unit: granularity };
+  }
+}
+
+const SUB_DAY: ReadonlySet<TimeGranularity> = new Set(['hour', 'minute', 'second']);
+
 const sqlite: SqlDialect = {
   name: 'sqlite',
   quoteIdentifier: doubleQuote,
@@ -102,6 +119,12 @@ const sqlite: SqlDialect = {
   },
   addUnits(expr, amount, unit) {
     return `DATETIME(${expr}, '${amount >= 0 ? '+' : ''}${amount} ${unit}s')`;
+  },
+  shiftBucket(expr, amount, granularity) {
+    const { amount: units, unit } = granuleUnits(granularity, amount);
+    // Buckets of a day or more are 'YYYY-MM-DD' text; finer ones carry the time.
+    const fn = SUB_DAY.has(granularity) ? 'DATETIME' : 'DATE';
+    return `${fn}(${expr}, '${units >= 0 ? '+' : ''}${units} ${unit}s')`;
   },
   timeLiteral: (text) => `'${text.replace(/'/g, "''")}'`,
   // SQLite has none of these; the driver registers JavaScript reducers over json_group_array.
@@ -170,6 +193,10 @@ function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
     },
     addUnits(expr, amount, unit) {
       return `(${timestamp(expr)} + ${intervalLiteral(amount, unit)})`;
+    },
+    shiftBucket(expr, amount, granularity) {
+      const { amount: units, unit } = granuleUnits(granularity, amount);
+      return `(${timestamp(expr)} + ${intervalLiteral(units, unit)})`;
     },
     timeLiteral: (text) => `CAST('${text.replace(/'/g, "''")}' AS TIMESTAMP)`,
     median: (value) =>

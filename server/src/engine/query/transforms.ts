@@ -1,0 +1,177 @@
+import type { Call, Expr } from '../formula/ast';
+import { TIME_GRANULARITIES, type TimeGranularity } from '../schema/types';
+import { invalidQuery } from './errors';
+import type { SqlTemplate } from './template';
+
+/**
+ * SLayer's transforms as the planner sees them. Window transforms become a
+ * column of a layer above the aggregates; `time_shift` is a self-join on a
+ * shifted bucket; `change`/`change_pct` are arithmetic over a shift, as SLayer
+ * desugars them.
+ */
+export type WindowKind =
+  | 'cumsum'
+  | 'lag'
+  | 'lead'
+  | 'first'
+  | 'last'
+  | 'rank'
+  | 'dense_rank'
+  | 'percent_rank'
+  | 'ntile'
+  | 'consecutive_periods';
+
+export interface WindowTransform {
+  kind: WindowKind;
+  arg: SqlTemplate;
+  /** lag/lead offset, ntile bucket count. */
+  n?: number;
+  /** Rank family: result keys of the dimensions to rank within. */
+  partitionKeys?: string[];
+}
+
+export interface ShiftTransform {
+  kind: 'time_shift';
+  arg: SqlTemplate;
+  amount: number;
+  granularity: TimeGranularity;
+}
+
+export type TransformSlot = (WindowTransform | ShiftTransform) & { id: string; layer: number };
+
+export const TIME_ORDERED: ReadonlySet<string> = new Set([
+  'cumsum',
+  'lag',
+  'lead',
+  'first',
+  'last',
+  'time_shift',
+  'change',
+  'change_pct',
+  'consecutive_periods',
+]);
+
+function integerArgument(expr: Expr | undefined, what: string): number | undefined {
+  if (expr === undefined) return undefined;
+  const negative = expr.kind === 'unary' && expr.op === '-' && expr.operand.kind === 'number';
+  const literal = negative ? (expr.operand as { value: number }).value * -1 : expr.kind === 'number' ? expr.value : NaN;
+  if (!Number.isInteger(literal)) throw invalidQuery(`${what} must be an integer literal.`);
+  return literal;
+}
+
+function stringArgument(expr: Expr | undefined): string | undefined {
+  if (expr === undefined) return undefined;
+  if (expr.kind === 'string') return expr.value;
+  if (expr.kind === 'ref' && expr.path.length === 1) return expr.path[0];
+  return undefined;
+}
+
+/** The argument a transform transforms; every transform takes exactly one. */
+export function transformOperand(call: Call): Expr {
+  const operand = call.args[0];
+  if (!operand)
+    throw invalidQuery(`Transform '${call.name}' needs a measure to transform, as in ${call.name}(revenue:sum).`);
+  return operand;
+}
+
+/** `lag(x, n)` / `lead(x, n)`: n defaults to 1. */
+export function offsetOf(call: Call): number {
+  const n = integerArgument(
+    call.args[1] ?? call.kwargs.find((k) => k.name === 'n' || k.name === 'offset')?.value,
+    `${call.name}'s offset`,
+  );
+  return n ?? 1;
+}
+
+/** `ntile(x, n=N)`: N is required and positive. */
+export function bucketsOf(call: Call): number {
+  const n = integerArgument(call.kwargs.find((k) => k.name === 'n')?.value ?? call.args[1], "ntile's n");
+  if (n === undefined || n <= 0)
+    throw invalidQuery('ntile needs a positive integer n=, as in ntile(revenue:sum, n=4).');
+  return n;
+}
+
+/** `time_shift(x, n)` shifts by n buckets of the query's grain; `time_shift(x, n, 'year')` by another grain. */
+export function shiftOf(call: Call, queryGrain: TimeGranularity): { amount: number; granularity: TimeGranularity } {
+  const amount = integerArgument(
+    call.args[1] ?? call.kwargs.find((k) => k.name === 'offset')?.value,
+    "time_shift's offset",
+  );
+  if (amount === undefined) throw invalidQuery('time_shift needs an offset, as in time_shift(revenue:sum, -1).');
+  const grainText = stringArgument(call.args[2] ?? call.kwargs.find((k) => k.name === 'granularity')?.value);
+  if (grainText === undefined) return { amount, granularity: queryGrain };
+  const granularity = TIME_GRANULARITIES.find((g) => g === grainText);
+  if (!granularity)
+    throw invalidQuery(`time_shift granularity '${grainText}' is not one of ${TIME_GRANULARITIES.join(', ')}.`);
+  return { amount, granularity };
+}
+
+/** `partition_by=region` or `partition_by=customers.region`: dotted names, as written. */
+export function partitionNames(call: Call): string[][] {
+  const value = call.kwargs.find((k) => k.name === 'partition_by')?.value;
+  if (!value) return [];
+  if (value.kind === 'ref') return [value.path];
+  if (value.kind === 'string') return [value.value.split('.')];
+  throw invalidQuery('partition_by takes a dimension name, as in partition_by=region.');
+}
+
+interface WindowContext {
+  /** The expression of the transform's argument over the previous layer's columns. */
+  arg: string;
+  /** PARTITION BY expressions: the query's other dimensions (time-ordered) or partition_by (rank family). */
+  partition: readonly string[];
+  /** ORDER BY expression for time-ordered transforms. */
+  time: string | undefined;
+}
+
+function over(partition: readonly string[], order: string, frame = ''): string {
+  const parts = [...(partition.length > 0 ? [`PARTITION BY ${partition.join(', ')}`] : []), `ORDER BY ${order}`];
+  return `OVER (${parts.join(' ')}${frame})`;
+}
+
+const WHOLE_PARTITION = ' ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING';
+const RUNNING = ' ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
+
+/** The window expression of one transform (consecutive_periods is staged separately). */
+export function windowSql(slot: WindowTransform, ctx: WindowContext): string {
+  const time = ctx.time ?? '';
+  switch (slot.kind) {
+    case 'cumsum':
+      // The default frame, as SLayer emits it: rows tied on time share their running total.
+      return `SUM(${ctx.arg}) ${over(ctx.partition, `${time} ASC`)}`;
+    case 'lag':
+    case 'lead':
+      return `${slot.kind.toUpperCase()}(${ctx.arg}, ${slot.n ?? 1}) ${over(ctx.partition, `${time} ASC`)}`;
+    case 'first':
+      return `FIRST_VALUE(${ctx.arg}) ${over(ctx.partition, `${time} ASC`, WHOLE_PARTITION)}`;
+    case 'last':
+      return `FIRST_VALUE(${ctx.arg}) ${over(ctx.partition, `${time} DESC`, WHOLE_PARTITION)}`;
+    case 'rank':
+    case 'dense_rank':
+    case 'percent_rank':
+      // Highest first; NULLs last on every dialect (Postgres would otherwise rank them first).
+      return `${slot.kind.toUpperCase()}() ${over(ctx.partition, `${ctx.arg} DESC NULLS LAST`)}`;
+    case 'ntile':
+      return `NTILE(${slot.n ?? 1}) ${over(ctx.partition, `${ctx.arg} DESC NULLS LAST`)}`;
+    case 'consecutive_periods':
+      throw invalidQuery('consecutive_periods is rendered in stages.');
+  }
+}
+
+/**
+ * consecutive_periods(predicate): the trailing run length where the predicate
+ * holds. Stage one marks each row and numbers the runs (a new run starts at
+ * every false row); stage two counts within the run.
+ */
+export function consecutiveStages(
+  ctx: WindowContext,
+  flag: string,
+  group: string,
+): { first: string[]; second: string } {
+  const first = [
+    `CASE WHEN ${ctx.arg} THEN 1 ELSE 0 END AS ${flag}`,
+    `SUM(CASE WHEN ${ctx.arg} THEN 0 ELSE 1 END) ${over(ctx.partition, `${ctx.time ?? ''} ASC`, RUNNING)} AS ${group}`,
+  ];
+  const second = `CASE WHEN ${flag} = 1 THEN SUM(${flag}) ${over([...ctx.partition, group], `${ctx.time ?? ''} ASC`, RUNNING)} ELSE 0 END`;
+  return { first, second };
+}
