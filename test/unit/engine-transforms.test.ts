@@ -8,7 +8,8 @@ import type { DemoData, OrderRow } from '../../scripts/demo/data';
 import type { SlayerResponse } from '../../server/src/engine/query/response';
 import { createEngineFixture, DRIVERS, type EngineFixture } from '../support/engine-fixture';
 import { assertClose, bucket, groupBy, sum } from '../support/reference';
-import { runQuery } from '../support/run-query';
+import { decodeQuery, runQuery } from '../support/run-query';
+import { parseDuration, wholePeriodFilters } from '../../server/src/engine/query/periods';
 
 let fixture: EngineFixture;
 let data: DemoData;
@@ -269,6 +270,38 @@ for (const driver of DRIVERS) {
       assert.deepEqual(top.data.map((r) => r['orders.customer_id']).sort(), [...best].sort());
     });
 
+    test("windowed sum: each month totals the trailing 90 days up to the month's end, reaching before the range", async () => {
+      const response = await run({
+        source_model: 'orders',
+        time_dimensions: [{ ...month, date_range: ['2023-06-01', '2023-12-31'] }],
+        measures: [{ formula: "amount:sum(window='90d')", name: 'trailing' }],
+      });
+      assert.ok(response.row_count >= 6);
+      for (const row of response.data) {
+        const start = String(row['orders.ordered_at']);
+        const end = shiftMonth(start, 1);
+        const from = new Date(Date.parse(`${end}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
+        const inWindow = data.orders.filter((o) => o.ordered_at >= from && o.ordered_at < end).map((o) => o.amount);
+        assertClose(row['orders.trailing'], sum(inWindow), `90 days to ${end}`);
+      }
+    });
+
+    test('a ModelExtension adds a derived column for one query', async () => {
+      const response = await run({
+        source_model: {
+          source_name: 'orders',
+          columns: [{ name: 'tier', sql: "CASE WHEN amount > 30 THEN 'high' ELSE 'low' END", type: 'TEXT' }],
+        },
+        dimensions: ['tier'],
+        measures: ['*:count'],
+      });
+      const high = data.orders.filter((o) => o.amount > 30).length;
+      const counts = Object.fromEntries(
+        response.data.map((r) => [String(r['orders.tier']), r['orders._count']] as const),
+      );
+      assert.deepEqual(counts, { high, low: data.orders.length - high });
+    });
+
     test('a transform needs an unambiguous time dimension', async () => {
       await assert.rejects(
         run({ source_model: 'orders', measures: [{ formula: 'cumsum(amount:sum)', name: 'x' }] }),
@@ -277,3 +310,34 @@ for (const driver of DRIVERS) {
     });
   });
 }
+
+test('whole_periods_only ends each unfiltered time dimension at the last complete period before today', () => {
+  const query = decodeQuery({
+    source_model: 'orders',
+    time_dimensions: [
+      { dimension: 'ordered_at', granularity: 'month' },
+      { dimension: 'order_date', granularity: 'quarter' },
+    ],
+    filters: ["order_date >= '2024-01-01'"],
+    measures: ['*:count'],
+    whole_periods_only: true,
+  })[0];
+  assert.ok(query);
+  // order_date already has a filter, so only ordered_at gets one; November 29 -> the end of October.
+  assert.deepEqual(wholePeriodFilters(query, new Date(Date.UTC(2026, 10, 29))), ["ordered_at <= '2026-10-31'"]);
+  const weekly = {
+    ...query,
+    filters: [],
+    time_dimensions: [{ dimension: { name: 'ordered_at' }, granularity: 'week' as const }],
+  };
+  // Sunday November 29, 2026 is in the week of Monday the 23rd; the last whole week ended Sunday the 22nd.
+  assert.deepEqual(wholePeriodFilters(weekly, new Date(Date.UTC(2026, 10, 29))), ["ordered_at <= '2026-11-22'"]);
+});
+
+test('durations: compact units parse, anything else is refused with the syntax', () => {
+  assert.deepEqual(
+    parseDuration('1y2m3w5d6h7min8s').map((p) => `${p.amount}${p.unit}`),
+    ['1year', '2month', '3week', '5day', '6hour', '7minute', '8second'],
+  );
+  assert.throws(() => parseDuration('90 days'), /not a duration; use units y, m, w, d, h, min, s/);
+});

@@ -15,6 +15,7 @@ import type {
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
 import { ALL_TRANSFORMS, normalizeAggregationName, RANK_TRANSFORMS, TIME_TYPES } from '../vocabulary';
+import { parseDuration, wholePeriodFilters, type DurationPart } from './periods';
 import { aggregateSql, resolveAggregate, type AggregateSpec } from './aggregate';
 import { compileExpr, FormulaFailure, type CompileContext } from './compile';
 import { invalidQuery, modelNotFound, unknownName, withFormulaContext } from './errors';
@@ -58,6 +59,8 @@ export interface PlanOptions {
   variables?: Variables;
   /** Below the query's own: an outer query's variables and a query-backed model's defaults. */
   fallbackVariables?: Variables;
+  /** "Now" for whole_periods_only; tests pin it. */
+  today?: Date;
 }
 
 interface PlannedDimension extends PlannedField {
@@ -89,6 +92,7 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
     query.source_model.kind === 'name' ? query.source_model.name : model.name,
     catalog,
     options.dialect,
+    options.today,
   );
   const variables = mergeVariables(
     options.variables,
@@ -165,6 +169,7 @@ class Planner {
   /** Filters over transforms or cross-model values: applied on the outermost layer, as SLayer's post-filters. */
   private readonly post: SqlTemplate[] = [];
   private readonly transforms = new Map<string, TransformSlot>();
+  private readonly windowedSlots = new Map<string, { spec: AggregateSpec; parts: DurationPart[]; timeKey: string }>();
   /** `date_range`s, kept apart from `where` so a shifted self-join can move them. */
   private readonly dateRanges: { sql: string; start: string; end: string }[] = [];
   private readonly order: { template: SqlTemplate; key?: string; direction: 'asc' | 'desc' }[] = [];
@@ -186,6 +191,7 @@ class Planner {
     readonly keyRoot: string,
     readonly catalog: ModelCatalog,
     readonly dialect: SqlDialect,
+    private readonly today: Date = new Date(),
   ) {
     this.scope = new SourceScope(model, catalog, dialect);
   }
@@ -199,7 +205,9 @@ class Planner {
     for (const measure of query.measures ?? []) this.addMeasure(measure);
     if (!this.grouped) this.checkRawRows(query);
     for (const filter of this.model.filters) this.where.push(this.scope.qualifySnippet(this.scope.root, filter));
-    for (const filter of query.filters ?? []) this.addFilter(filter, variables);
+    for (const filter of [...(query.filters ?? []), ...wholePeriodFilters(query, this.today)]) {
+      this.addFilter(filter, variables);
+    }
     for (const item of query.order ?? []) this.addOrder(item.column, item.direction);
     this.limit = query.limit;
     this.offset = query.offset;
@@ -456,13 +464,23 @@ class Planner {
         ? { ...ref, target: ref.target.slice(1) }
         : ref;
     const spec = resolveAggregate(local, this.scope, this.scope.root);
-    if (spec.kwargs['window'] !== undefined) {
-      throw new SlayerError(
-        'SLAYER_UNSUPPORTED',
-        `Windowed aggregations (window='${spec.kwargs['window']}') are not supported yet.`,
+    const window = spec.kwargs['window'];
+    if (window !== undefined) return this.windowedSlot(spec, window);
+    if (!this.localSlots.has(spec.canonicalName)) this.localSlots.set(spec.canonicalName, { spec });
+    return [{ slot: spec.canonicalName }];
+  }
+
+  /** `amount:sum(window='30d')`: a trailing window over raw rows, ending where each output bucket ends. */
+  private windowedSlot(spec: AggregateSpec, window: string): SqlTemplate {
+    if (spec.aggregation !== 'sum' && spec.aggregation !== 'avg') {
+      throw invalidQuery(
+        `Aggregation parameter 'window' is only supported for sum and avg, not '${spec.aggregation}'.`,
       );
     }
-    if (!this.localSlots.has(spec.canonicalName)) this.localSlots.set(spec.canonicalName, { spec });
+    const time = this.transformTime(`${spec.column?.name ?? '*'}:${spec.aggregation}`, 'window');
+    if (!this.windowedSlots.has(spec.canonicalName)) {
+      this.windowedSlots.set(spec.canonicalName, { spec, parts: parseDuration(window), timeKey: time.key });
+    }
     return [{ slot: spec.canonicalName }];
   }
 
@@ -487,8 +505,9 @@ class Planner {
       (timeDimensions.length === 1 ? timeDimensions[0] : undefined) ??
       (this.model.default_time_dimension ? byName(this.model.default_time_dimension) : undefined);
     if (chosen) return chosen;
+    const what = transform === 'window' ? `Windowed aggregation '${field}'` : `Field '${field}' (${transform})`;
     throw invalidQuery(
-      `Field '${field}' (${transform}) requires an unambiguous time dimension. Add a single time_dimensions entry, ` +
+      `${what} requires an unambiguous time dimension. Add a single time_dimensions entry, ` +
         'or set main_time_dimension to select among multiple time dimensions.',
     );
   }
@@ -665,7 +684,7 @@ class Planner {
       );
     }
     const fields: PlannedField[] = [...this.dimensions, ...this.measures].map(fieldOf);
-    const layered = this.crossSlots.size > 0 || this.transforms.size > 0;
+    const layered = this.crossSlots.size > 0 || this.transforms.size > 0 || this.windowedSlots.size > 0;
     const sqlText = layered ? this.layeredSql() : this.singleSelectSql();
     return { sql: sqlText, fields };
   }
@@ -746,7 +765,7 @@ class Planner {
     const q = (name: string): string => quoted(this.dialect, name);
     const ctes: string[] = [`_base AS (\n${this.baseCte()}\n)`];
     const crossColumns = this.crossLayer(ctes);
-    let previous = crossColumns.size > 0 ? '_l0' : '_base';
+    let previous = crossColumns > 0 ? '_l0' : '_base';
     if ([...this.transforms.values()].some((t) => t.kind === 'time_shift')) ctes.push(...this.shiftBaseCtes());
     const maxLayer = Math.max(0, ...[...this.transforms.values()].map((t) => t.layer));
     for (let layer = 1; layer <= maxLayer; layer++) {
@@ -769,13 +788,18 @@ class Planner {
   private columnOfSlot(slot: string): string {
     if (this.transforms.has(slot)) return `_t.${slot}`;
     if (this.crossSlots.has(slot)) return `_cm.${slot}`;
+    if (this.windowedSlots.has(slot)) return `_wm.${slot}`;
     return this.hiddenAlias(slot);
   }
 
-  /** `_l0`: the base with every cross-model value joined on (plain equality, as SLayer: a NULL dimension gets none). */
-  private crossLayer(ctes: string[]): Map<string, string> {
+  /**
+   * `_l0`: the base with every cross-model and windowed value joined on, by
+   * plain equality as SLayer joins them (a NULL dimension gets none). Returns
+   * how many were joined.
+   */
+  private crossLayer(ctes: string[]): number {
     const q = (name: string): string => quoted(this.dialect, name);
-    const columns = new Map<string, string>();
+    const columns: string[] = [];
     const joins: string[] = [];
     let index = 0;
     for (const [id, cross] of this.crossSlots) {
@@ -783,13 +807,57 @@ class Planner {
       const name = `_cm_${index}`;
       const { sql: cteSql, sharedKeys } = this.crossCte(cross);
       ctes.push(`${name} AS (\n${cteSql}\n)`);
-      columns.set(id, `${name}.${q('_value')} AS ${q(this.columnOfSlot(id))}`);
+      columns.push(`${name}.${q('_value')} AS ${q(this.columnOfSlot(id))}`);
       const on = sharedKeys.map((key) => `_base.${q(key)} = ${name}.${q(key)}`);
       joins.push(on.length > 0 ? `LEFT JOIN ${name} ON ${on.join(' AND ')}` : `CROSS JOIN ${name}`);
     }
-    if (columns.size > 0)
-      ctes.push(`_l0 AS (\nSELECT _base.*, ${[...columns.values()].join(', ')}\nFROM _base\n${joins.join('\n')}\n)`);
-    return columns;
+    for (const [id, windowed] of this.windowedSlots) {
+      index++;
+      const name = `_wm_${index}`;
+      ctes.push(`${name} AS (\n${this.windowedCte(windowed)}\n)`);
+      columns.push(`${name}.${q('_value')} AS ${q(this.columnOfSlot(id))}`);
+      const on = this.dimensions.map((d) => `_base.${q(d.key)} = ${name}.${q(d.key)}`);
+      joins.push(on.length > 0 ? `LEFT JOIN ${name} ON ${on.join(' AND ')}` : `CROSS JOIN ${name}`);
+    }
+    if (columns.length > 0)
+      ctes.push(`_l0 AS (\nSELECT _base.*, ${columns.join(', ')}\nFROM _base\n${joins.join('\n')}\n)`);
+    return columns.length;
+  }
+
+  /**
+   * SLayer's windowed aggregation: for every output row, the raw rows of the
+   * same dimensions whose time falls in [bucket end - window, bucket end).
+   * The date range does not limit the window: it reaches back before it.
+   */
+  private windowedCte(windowed: { spec: AggregateSpec; parts: DurationPart[]; timeKey: string }): string {
+    const q = (name: string): string => quoted(this.dialect, name);
+    const time = this.dimensions.find((d) => d.key === windowed.timeKey);
+    if (!time?.granularity) throw invalidQuery('A windowed aggregation needs its time dimension.');
+    const { spec } = windowed;
+    const raw = spec.column ? this.scope.columnSql(spec.table, spec.column) : '1';
+    const filterSql = spec.column?.filter ? this.scope.qualifySnippet(spec.table, spec.column.filter) : undefined;
+    const value = filterSql ? `CASE WHEN ${filterSql} THEN ${raw} END` : raw;
+    const others = this.dimensions.filter((d) => d !== time);
+    const sourceColumns = [
+      ...others.map((d, i) => `${d.sql} AS _w_dim_${i}`),
+      `${this.scope.resolveColumn(time.parts).sql} AS _w_time`,
+      `${value} AS _w_value`,
+    ];
+    const source = [`SELECT ${sourceColumns.join(', ')}`, this.scope.fromClause(), ...this.rowWhereLines()].join('\n');
+    const bucketEnd = this.dialect.shiftBucket(`_base.${q(time.key)}`, 1, time.granularity);
+    const lower = this.dialect.subtractDuration(bucketEnd, windowed.parts);
+    const on = [
+      ...others.map((d, i) => `_src._w_dim_${i} = _base.${q(d.key)}`),
+      `_src._w_time >= ${lower}`,
+      `_src._w_time < ${bucketEnd}`,
+    ];
+    const keys = this.dimensions.map((d) => `_base.${q(d.key)}`);
+    return [
+      `SELECT ${[...keys, `${spec.aggregation.toUpperCase()}(_src._w_value) AS ${q('_value')}`].join(', ')}`,
+      'FROM _base',
+      `LEFT JOIN (\n${source}\n) AS _src ON ${on.join(' AND ')}`,
+      ...(keys.length > 0 ? [`GROUP BY ${keys.join(', ')}`] : []),
+    ].join('\n');
   }
 
   /** One base per shift, its date ranges moved by the shift, so a lookup can reach outside the result's range. */
@@ -852,6 +920,11 @@ class Planner {
 
   private hiddenAlias(slot: string): string {
     return `_agg.${slot}`;
+  }
+
+  /** WHERE without the date ranges: what a trailing window reads. */
+  private rowWhereLines(): string[] {
+    return this.where.length > 0 ? [`WHERE ${this.where.map((w) => `(${w})`).join(' AND ')}`] : [];
   }
 
   /** WHERE: date ranges (moved by `shift` granules for a shifted self-join) and row filters. */

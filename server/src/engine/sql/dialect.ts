@@ -17,6 +17,8 @@ export interface SqlDialect {
   addUnits(expr: string, amount: number, unit: IntervalUnit): string;
   /** Shifts a bucket start by whole granules, keeping the bucket's own text form (for self-joins). */
   shiftBucket(expr: string, amount: number, granularity: TimeGranularity): string;
+  /** `expr` minus a compact duration (`1y2m`), for trailing windows. */
+  subtractDuration(expr: string, parts: readonly { amount: number; unit: DurationUnit }[]): string;
   /** A literal usable where a time column is compared. */
   timeLiteral(text: string): string;
   median(value: string): string;
@@ -30,6 +32,12 @@ export interface SqlDialect {
 }
 
 export type IntervalUnit = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second';
+export type DurationUnit = IntervalUnit | 'week';
+
+/** Weeks as days: SQLite has no week modifier, and one spelling keeps the dialects alike. */
+function inDays(part: { amount: number; unit: DurationUnit }): { amount: number; unit: IntervalUnit } {
+  return part.unit === 'week' ? { amount: part.amount * 7, unit: 'day' } : { amount: part.amount, unit: part.unit };
+}
 export type StatisticName = 'stddev_samp' | 'stddev_pop' | 'var_samp' | 'var_pop';
 export type CovarianceName = 'corr' | 'covar_samp' | 'covar_pop';
 
@@ -127,6 +135,10 @@ const sqlite: SqlDialect = {
     return `${fn}(${expr}, '${units >= 0 ? '+' : ''}${units} ${unit}s')`;
   },
   timeLiteral: (text) => `'${text.replace(/'/g, "''")}'`,
+  subtractDuration(expr, parts) {
+    const modifiers = parts.map(inDays).map((p) => `'-${p.amount} ${p.unit}s'`);
+    return `DATETIME(${[expr, ...modifiers].join(', ')})`;
+  },
   // SQLite has none of these; the driver registers JavaScript reducers over json_group_array.
   median: (value) => sqliteAggregateCall('median', [value]),
   percentile: (value, p) => sqliteAggregateCall('percentile_cont', [value, p]),
@@ -199,6 +211,10 @@ function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
       return `(${timestamp(expr)} + ${intervalLiteral(units, unit)})`;
     },
     timeLiteral: (text) => `CAST('${text.replace(/'/g, "''")}' AS TIMESTAMP)`,
+    subtractDuration(expr, parts) {
+      const intervals = parts.map(inDays).map((p) => ` - ${intervalLiteral(p.amount, p.unit)}`);
+      return `(${timestamp(expr)}${intervals.join('')})`;
+    },
     median: (value) =>
       name === 'duckdb' ? `MEDIAN(${value})` : `PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ${value})`,
     percentile: (value, p) =>
