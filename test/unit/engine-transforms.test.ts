@@ -203,6 +203,26 @@ for (const driver of DRIVERS) {
       }
     });
 
+    test('partition_by takes a list of dimensions', async () => {
+      const response = await run({
+        source_model: 'orders',
+        dimensions: ['status', 'store_id', 'customer_id'],
+        measures: [{ formula: 'dense_rank(*:count, partition_by=[status, store_id])', name: 'r' }],
+      });
+      for (const [key, rows] of groupBy(data.orders, (o) => [o.status, o.store_id])) {
+        const counts = [...new Set([...groupBy(rows, (o) => o.customer_id).values()].map((g) => g.length))].sort(
+          (a, b) => b - a,
+        );
+        const [status, store] = JSON.parse(key) as [string, number];
+        for (const row of response.data.filter(
+          (r) => r['orders.status'] === status && r['orders.store_id'] === store,
+        )) {
+          const n = rows.filter((o) => o.customer_id === row['orders.customer_id']).length;
+          assert.equal(row['orders.r'], counts.indexOf(n) + 1);
+        }
+      }
+    });
+
     test('consecutive_periods counts the trailing run where the predicate holds', async () => {
       const threshold = 25;
       const response = await run({

@@ -2,7 +2,7 @@ import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { findName, namesOf, resolveJoinPath } from '../catalog';
 import { walk, type AggregateRef, type Call, type Expr, type NameRef } from '../formula/ast';
 import { FormulaSyntaxError } from '../formula/lexer';
-import { parseFormula } from '../formula/parser';
+import { LIST_CALL, parseFormula } from '../formula/parser';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ModelDef } from '../schema/types';
 import { didYouMean } from '../suggest';
@@ -44,7 +44,7 @@ export function checkFormulaReferences(expr: Expr, path: Path, scope: FormulaSco
 }
 
 function checkCall(call: Call, path: Path, ctx: CheckContext): void {
-  if (ALL_TRANSFORMS.has(call.name) || SCALAR_FUNCTIONS.has(call.name.toLowerCase())) return;
+  if (call.name === LIST_CALL || ALL_TRANSFORMS.has(call.name) || SCALAR_FUNCTIONS.has(call.name.toLowerCase())) return;
   const known = [...ALL_TRANSFORMS, ...SCALAR_FUNCTIONS];
   ctx.error(
     DiagnosticCode.UnknownReference,

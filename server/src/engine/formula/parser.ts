@@ -13,6 +13,9 @@ const COMPARE_OPS: Readonly<Record<string, CompareOp>> = {
   '>=': '>=',
 };
 
+/** The name a bracketed keyword value parses to: `[a, b]` is a call of `[]`. */
+export const LIST_CALL = '[]';
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'like', 'is', 'null', 'none', 'true', 'false']);
 
 /**
@@ -277,7 +280,7 @@ class Parser {
       const next = this.tokens[this.index + 1];
       if (token.kind === 'ident' && next?.kind === 'op' && next.text === '=') {
         this.index += 2;
-        kwargs.push({ name: token.text, nameSpan: token.span, value: this.expression() });
+        kwargs.push({ name: token.text, nameSpan: token.span, value: this.kwargValue() });
       } else {
         if (kwargs.length > 0)
           throw new FormulaSyntaxError('Positional argument after a keyword argument.', token.span);
@@ -287,6 +290,23 @@ class Parser {
     });
     const end = this.expect(')', "Expected ')' to close the argument list.");
     return { args, kwargs, end: end.span };
+  }
+
+  /** A keyword value; `partition_by=[region, channel]` takes a list, written as a call of `[]`. */
+  private kwargValue(): Expr {
+    const open = this.peek();
+    if (open.kind !== '[') return this.expression();
+    this.index++;
+    const items = this.commaList(']', () => this.expression());
+    const end = this.expect(']', "Expected ']' to close the list.");
+    return {
+      kind: 'call',
+      name: LIST_CALL,
+      nameSpan: open.span,
+      args: items,
+      kwargs: [],
+      span: join(open.span, end.span),
+    };
   }
 
   private commaList<T>(close: string, item: () => T): T[] {

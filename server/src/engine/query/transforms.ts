@@ -1,4 +1,5 @@
 import type { Call, Expr } from '../formula/ast';
+import { LIST_CALL } from '../formula/parser';
 import { TIME_GRANULARITIES, type TimeGranularity } from '../schema/types';
 import { invalidQuery } from './errors';
 import type { SqlTemplate } from './template';
@@ -112,6 +113,12 @@ export function partitionNames(call: Call): string[][] {
   if (!value) return [];
   if (value.kind === 'ref') return [value.path];
   if (value.kind === 'string') return [value.value.split('.')];
+  if (value.kind === 'call' && value.name === LIST_CALL) {
+    return value.args.map((item) => {
+      if (item.kind === 'ref') return item.path;
+      throw invalidQuery('partition_by lists dimension names, as in partition_by=[region, channel].');
+    });
+  }
   throw invalidQuery('partition_by takes a dimension name, as in partition_by=region.');
 }
 
