@@ -24,6 +24,7 @@ import { discoverWorkspace } from '../../server/src/workspace/discovery';
 import { PathMatcher } from '../../server/src/workspace/glob';
 import { WorkspaceIndex } from '../../server/src/workspace/index';
 import { writeSlayerFolder } from '../demo/slayer-folder';
+import { benchPatch } from './patch';
 
 const PLAN_QUERIES: readonly unknown[] = [
   { source_model: 'orders', measures: ['*:count'] },
@@ -232,6 +233,7 @@ async function benchEndToEnd(): Promise<void> {
 async function main(): Promise<void> {
   await benchPlanning();
   await benchEndToEnd();
+  await benchPatch();
 }
 
 main().catch((error: unknown) => {

@@ -21,6 +21,14 @@ export const ErrorCode = {
   ConnectionFailed: 'SLAYER_CONNECTION_FAILED',
   /** The datasource's type has no driver here (only sqlite, duckdb and postgres run queries). */
   UnsupportedDatasource: 'SLAYER_UNSUPPORTED_DATASOURCE',
+  /** A model file cannot be patched safely: not one YAML mapping, or the edit would reach beyond the cache keys. */
+  UnpatchableYaml: 'SLAYER_UNPATCHABLE_YAML',
+  /** A write was refused because the stored model changed since it was read (revision mismatch). */
+  Conflict: 'SLAYER_CONFLICT',
+  /** Another writer held the storage lock for longer than the bounded wait. */
+  StorageBusy: 'SLAYER_STORAGE_BUSY',
+  /** Writing to the storage failed (disk full, permissions, a lost lock). */
+  StorageWriteFailed: 'SLAYER_STORAGE_WRITE_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -35,6 +43,10 @@ export const RpcErrorCode: Record<ErrorCode, number> = {
   SLAYER_DATABASE_ERROR: -32005,
   SLAYER_CONNECTION_FAILED: -32006,
   SLAYER_UNSUPPORTED_DATASOURCE: -32007,
+  SLAYER_UNPATCHABLE_YAML: -32008,
+  SLAYER_CONFLICT: -32009,
+  SLAYER_STORAGE_BUSY: -32010,
+  SLAYER_STORAGE_WRITE_FAILED: -32011,
 };
 
 export interface SlayerErrorData {

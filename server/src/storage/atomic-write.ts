@@ -1,0 +1,117 @@
+/**
+ * Crash-safe replacement of a file: the new bytes go to a temp file in the
+ * same folder (same file system, so rename is atomic), with the original's
+ * mode and owner, fsynced; then one rename swaps it in and the folder is
+ * fsynced so the rename itself survives a power cut. A crash at any point
+ * leaves the old file or the new one, plus at worst a temp file that
+ * recover.ts removes on the next start.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, type Stats } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+import * as path from 'node:path';
+import { revisionOf } from './revision';
+
+export const TEMP_MARKER = '.slayer-tmp-';
+
+/** `.<name>.yaml.slayer-tmp-<pid>-<random>`: hidden, not `*.yaml`, and naming the process that wrote it. */
+export function tempPathFor(target: string): string {
+  const suffix = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  return path.join(path.dirname(target), `.${path.basename(target)}${TEMP_MARKER}${suffix}`);
+}
+
+export async function removeQuietly(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Writes and fsyncs `bytes` into a new temp file next to `target`, with `like`'s mode and owner when given. */
+export async function writeTempFile(target: string, bytes: Buffer, like?: Stats): Promise<string> {
+  const temp = tempPathFor(target);
+  const handle = await open(temp, 'wx', like ? like.mode & 0o7777 : 0o666);
+  try {
+    if (like) {
+      // open() applied the umask; chmod restores the exact mode (a 0640 model stays 0640).
+      await handle.chmod(like.mode & 0o7777);
+      await chownQuietly(handle, like);
+    }
+    await handle.writeFile(bytes);
+    await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await removeQuietly(temp);
+    throw error;
+  }
+  return temp;
+}
+
+async function chownQuietly(handle: { chown(uid: number, gid: number): Promise<void> }, like: Stats): Promise<void> {
+  try {
+    await handle.chown(like.uid, like.gid);
+  } catch {
+    // Only root may give a file away; otherwise the writer's own ownership is all there is.
+  }
+}
+
+/** Makes a rename durable: without it a power cut can bring the old directory entry back. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The whole content behind an open descriptor, from offset 0, synchronously. */
+export function readAllSync(fd: number): Buffer {
+  const size = fstatSync(fd).size;
+  const buffer = Buffer.alloc(size);
+  let read = 0;
+  while (read < size) {
+    const n = readSync(fd, buffer, read, size - read, read);
+    if (n === 0) break;
+    read += n;
+  }
+  return buffer.subarray(0, read);
+}
+
+/**
+ * The last check and the rename, in one synchronous step so nothing in this
+ * process can run between them: the path must still be the inode we read
+ * (`fd`) and still hold the bytes of `expectedRevision`. Another process can
+ * still write in the microseconds between the check and the rename; see
+ * `recoverLateInPlaceWrite` in yaml-storage.ts for what happens then.
+ */
+export function renameIfUnchanged(temp: string, target: string, fd: number, expectedRevision: string): boolean {
+  let now: Stats;
+  try {
+    now = statSync(target);
+  } catch {
+    return false;
+  }
+  const held = fstatSync(fd);
+  if (now.ino !== held.ino || now.dev !== held.dev) return false;
+  if (revisionOf(readAllSync(fd)) !== expectedRevision) return false;
+  renameSync(temp, target);
+  return true;
+}
+
+/** Reads a file whole through a fresh descriptor, synchronously; undefined when it is missing. */
+export function readFileIfPresentSync(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    return readAllSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
