@@ -86,6 +86,8 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
       });
     }),
     vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown) => runQuery(uri)),
+    vscode.commands.registerCommand(Commands.inspectModel, () => inspectActiveModel()),
+    vscode.commands.registerCommand(Commands.saveQueryAsModel, () => saveActiveQueryAsModel()),
   );
 }
 
@@ -114,4 +116,37 @@ async function runQuery(argument: unknown): Promise<void> {
       }
     },
   );
+}
+
+async function inspectActiveModel(): Promise<void> {
+  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  if (!client || !uri) return;
+  const title = uri.split('/').pop() ?? uri;
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Inspecting ${title}` },
+      () => sendTypedRequest(client as LanguageClient, Requests.inspect, { uri }),
+    );
+    results.showInspection(result);
+  } catch (error) {
+    results.showError(title, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function saveActiveQueryAsModel(): Promise<void> {
+  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+  if (!client || !uri) return;
+  const name = await vscode.window.showInputBox({
+    title: 'Save query as a query-backed model',
+    prompt: 'Model name (letters, digits, single underscores)',
+    validateInput: (value) =>
+      /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) && !value.includes('__') ? undefined : 'Not a valid model name',
+  });
+  if (!name) return;
+  try {
+    const saved = await sendTypedRequest(client, Requests.saveQueryAsModel, { uri, name });
+    await vscode.window.showTextDocument(vscode.Uri.file(saved.file));
+  } catch (error) {
+    await vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+  }
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { QueryResult } from '../../shared/src/protocol';
+import type { InspectResult, QueryResult } from '../../shared/src/protocol';
 
 /**
  * One results view, reused run after run (as Malloy's is): a table of the
@@ -13,6 +13,13 @@ export class ResultsPanel {
     const panel = this.ensurePanel();
     panel.title = `SLayer: ${title}`;
     panel.webview.html = renderResult(title, result);
+    panel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
+  showInspection(result: InspectResult): void {
+    const panel = this.ensurePanel();
+    panel.title = `SLayer: ${result.model_name}`;
+    panel.webview.html = renderInspection(result);
     panel.reveal(vscode.ViewColumn.Beside, true);
   }
 
@@ -65,6 +72,20 @@ ${rows}
 </tbody></table>
 <details><summary>SQL</summary><pre>${escapeHtml(result.sql)}</pre></details>`;
   return page(title, body);
+}
+
+export function renderInspection(result: InspectResult): string {
+  const rows = result.columns
+    .map(
+      (c) =>
+        `<tr><td>${escapeHtml(c.name)}</td><td>${escapeHtml(c.type)}</td><td>${c.primary_key ? 'key' : ''}</td><td>${escapeHtml(c.label ?? '')}</td><td>${escapeHtml(c.sampled ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  const body = `<p class="summary">${result.row_count} rows · data source ${escapeHtml(result.data_source)} · ${result.source_type}</p>
+<table><thead><tr><th>column</th><th>type</th><th></th><th>label</th><th>sampled</th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+  return page(result.model_name, body);
 }
 
 function page(title: string, body: string): string {

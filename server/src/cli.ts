@@ -3,6 +3,7 @@ import { parseArgs } from './cli/args';
 import { runCheck } from './cli/check';
 import { runInspectCommand } from './cli/inspect';
 import { runQueryCommand } from './cli/query';
+import { runSaveModelCommand } from './cli/save-model';
 import { startServer } from './server';
 
 const USAGE = `slayer-ls: the SLayer Studio engine, headless.
@@ -12,6 +13,9 @@ Usage:
   slayer-ls query '<json>' | @query.json | @file.query.yaml | MODEL
             [--storage DIR] [--variables JSON|k=v,...] [--format table|json] [--dry-run]
                                                         Run a SLayer query (--dry-run prints the SQL)
+  query and inspect refresh engine-managed caches through a revision-checked patch; --no-write-back turns it off.
+  slayer-ls save-model NAME '<json>' | @file [--storage DIR]
+                                                        Save a query as a query-backed model, its cache warmed
   slayer-ls inspect MODEL [--storage DIR] [--format table|json]
                                                         Columns, measures, joins, row count and sample values
   slayer-ls serve --stdio                               Run the language server over stdio
@@ -33,6 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runCheck(args, process.stdout, process.stderr);
     case 'query':
       return runQueryCommand(args, process.stdout, process.stderr);
+    case 'save-model':
+      return runSaveModelCommand(args, process.stdout, process.stderr);
     case 'inspect':
       return runInspectCommand(args, process.stdout, process.stderr);
     case 'serve':

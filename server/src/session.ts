@@ -7,6 +7,8 @@ import {
   TextDocuments,
   type CancellationToken,
   type CodeLens,
+  type Hover,
+  type Position,
   type Connection,
   type InitializeParams,
   type InitializeResult,
@@ -28,7 +30,8 @@ import {
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
 import { toDiagnostics } from './features/diagnostics';
-import { runQueryFile } from './features/run-query';
+import { EngineRequests } from './features/engine-requests';
+import { LineIndex } from './engine/schema/source';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
 import { PathMatcher } from './workspace/glob';
 import { WorkspaceIndex } from './workspace/index';
@@ -49,17 +52,38 @@ export class SlayerSession {
   private supportsProgress = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly published = new Set<string>();
+  private readonly engine: EngineRequests;
 
-  constructor(private readonly connection: Connection) {}
+  constructor(private readonly connection: Connection) {
+    this.engine = new EngineRequests({
+      index: this.index,
+      settings: () => this.settings,
+      openText: (file) =>
+        this.documents
+          .all()
+          .find((document) => toPath(document.uri) === file)
+          ?.getText(),
+      log: (message) => this.connection.console.info(message),
+    });
+  }
 
   start(): void {
     this.connection.onInitialize((params) => this.initialize(params));
     this.connection.onInitialized(() => this.serial(() => this.reindex()));
     this.connection.onDidChangeConfiguration(() => this.serial(() => this.reindex()));
-    this.connection.onShutdown(() => this.stopWatching());
+    this.connection.onShutdown(async () => {
+      this.stopWatching();
+      await this.engine.dispose();
+    });
     this.documents.onDidChangeContent((event) => {
       const file = toPath(event.document.uri);
       if (file) this.serial(() => this.afterUpdate(this.index.setOverlay(file, event.document.getText())));
+    });
+    this.documents.onDidSave((event) => {
+      const file = toPath(event.document.uri);
+      const root = file ? this.index.get(file)?.root : undefined;
+      // Deferred cache refreshes run now, from the bytes just saved.
+      if (file && root) this.serial(async () => void (await this.engine.refresher.onDidSave(file, root)));
     });
     this.documents.onDidClose((event) => {
       const file = toPath(event.document.uri);
@@ -69,6 +93,11 @@ export class SlayerSession {
     this.handle(Requests.checkSummary, () => this.summary());
     // Not through `serial`: a long query must not hold up diagnostics, and it only reads the index.
     this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
+    this.handle(Requests.inspect, (params) => this.engine.inspect(this.fileOf(params.uri), params.model));
+    this.handle(Requests.saveQueryAsModel, (params) =>
+      this.engine.saveQueryAsModel(this.fileOf(params.uri), params.name),
+    );
+    this.connection.onHover((params) => this.hover(params.textDocument.uri, params.position));
     this.connection.onCodeLens((params) => this.codeLenses(params.textDocument.uri));
     this.documents.listen(this.connection);
     this.connection.listen();
@@ -109,19 +138,32 @@ export class SlayerSession {
   }
 
   private async runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
-    const file = toPath(params.uri);
-    if (!file) throw new SlayerError(ErrorCode.InvalidInput, `Only files on disk can be run, not ${params.uri}.`);
+    const file = this.fileOf(params.uri);
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
     try {
-      return await runQueryFile(this.index, {
-        file,
-        dryRun: params.dryRun ?? false,
-        maxRows: this.settings.previewMaxRows,
-        signal: controller.signal,
-      });
+      return await this.engine.runQuery(file, { dryRun: params.dryRun ?? false, signal: controller.signal });
     } finally {
       subscription.dispose();
+    }
+  }
+
+  private fileOf(uri: string): string {
+    const file = toPath(uri);
+    if (!file) throw new SlayerError(ErrorCode.InvalidInput, `Only files on disk are supported, not ${uri}.`);
+    return file;
+  }
+
+  /** Hover failures (a database that is down) are logged, never shown as an error popup. */
+  private async hover(uri: string, position: Position): Promise<Hover | null> {
+    const file = toPath(uri);
+    const state = file ? this.index.get(file) : undefined;
+    if (!file || !state) return null;
+    try {
+      return await this.engine.hover(file, new LineIndex(state.parsed.text).offsetAt(position));
+    } catch (error) {
+      this.connection.console.warn(`Hover on ${file}: ${toSlayerError(error).message}`);
+      return null;
     }
   }
 

@@ -4,6 +4,8 @@ export const Commands = {
   showOutput: 'slayer.showOutput',
   showStorageRoots: 'slayer.showStorageRoots',
   runQuery: 'slayer.runQuery',
+  inspectModel: 'slayer.inspectModel',
+  saveQueryAsModel: 'slayer.saveQueryAsModel',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -12,4 +14,6 @@ export const COMMAND_TITLES: Record<CommandId, string> = {
   'slayer.showOutput': 'SLayer: Show Output',
   'slayer.showStorageRoots': 'SLayer: Show Storage Roots',
   'slayer.runQuery': 'SLayer: Run Query',
+  'slayer.inspectModel': 'SLayer: Inspect Model',
+  'slayer.saveQueryAsModel': 'SLayer: Save Query as Model',
 };

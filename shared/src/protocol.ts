@@ -38,10 +38,47 @@ export interface QueryResult {
   millis: number;
 }
 
+/** Profiles the model defined in `uri` (or `model` of the same storage root): row count and column samples. */
+export interface InspectParams {
+  uri: string;
+  model?: string;
+}
+
+export interface InspectedColumn {
+  name: string;
+  type: string;
+  primary_key: boolean;
+  label?: string;
+  sampled: string | null;
+  sampled_values: string[] | null;
+  distinct_count: number | null;
+}
+
+export interface InspectResult {
+  model_name: string;
+  data_source: string;
+  source_type: 'table' | 'sql' | 'query';
+  row_count: number;
+  columns: InspectedColumn[];
+}
+
+/** Saves the query in `uri` as a new query-backed model `name` in the same storage root, its cache warmed. */
+export interface SaveQueryAsModelParams {
+  uri: string;
+  name: string;
+}
+
+export interface SaveQueryAsModelResult {
+  /** Absolute path of the new model file. */
+  file: string;
+}
+
 export interface RequestMap {
   'slayer/listStorageRoots': { params: Record<string, never>; result: StorageRootInfo[] };
   'slayer/checkSummary': { params: Record<string, never>; result: FileCheckSummary };
   'slayer/runQuery': { params: RunQueryParams; result: QueryResult };
+  'slayer/inspect': { params: InspectParams; result: InspectResult };
+  'slayer/saveQueryAsModel': { params: SaveQueryAsModelParams; result: SaveQueryAsModelResult };
 }
 
 export interface NotificationMap {
@@ -58,6 +95,8 @@ export const Requests = {
   listStorageRoots: 'slayer/listStorageRoots',
   checkSummary: 'slayer/checkSummary',
   runQuery: 'slayer/runQuery',
+  inspect: 'slayer/inspect',
+  saveQueryAsModel: 'slayer/saveQueryAsModel',
 } as const satisfies Record<string, RequestMethod>;
 
 export const Notifications = {

@@ -12,6 +12,8 @@ export interface SlayerSettings {
   exclude: string[];
   /** Rows a query preview fetches at most; the results view says when more existed. */
   previewMaxRows: number;
+  /** Refresh engine-managed cache fields (query-backed `columns`, column samples) in model files. */
+  writeBack: boolean;
 }
 
 export const SETTINGS_SECTION = 'slayer';
@@ -21,6 +23,7 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   warnOnUnknownFields: true,
   exclude: ['**/node_modules/**', '**/.git/**', '**/target/**', '**/dbt_packages/**', '**/.venv/**'],
   previewMaxRows: 500,
+  writeBack: true,
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -34,6 +37,7 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
         : DEFAULT_SETTINGS.warnOnUnknownFields,
     exclude: stringArray(source['exclude']) ?? DEFAULT_SETTINGS.exclude,
     previewMaxRows: positiveInteger(source['previewMaxRows']) ?? DEFAULT_SETTINGS.previewMaxRows,
+    writeBack: typeof source['writeBack'] === 'boolean' ? source['writeBack'] : DEFAULT_SETTINGS.writeBack,
   };
 }
 

@@ -1,7 +1,7 @@
 import { SlayerError } from '../../../shared/src/errors';
-import { inspectModel, type ModelInspection } from '../engine/query/inspect';
+import type { ModelInspection } from '../engine/query/inspect';
 import { choiceOption, stringOption, type ParsedArgs } from './args';
-import { engineHostFor, loadStorage, reportFailures, singleRoot } from './storage';
+import { headlessEngine, loadStorage, reportFailures, singleRoot } from './storage';
 import { formatTable } from './table';
 
 /** `slayer-ls inspect MODEL`: the model's columns, measures and joins, with its row count and samples. */
@@ -17,7 +17,7 @@ export async function runInspectCommand(
   return reportFailures('inspect', err, async () => {
     const loaded = await loadStorage(folder);
     const root = singleRoot(loaded, folder);
-    const inspection = await inspectModel(name, engineHostFor(loaded.index.catalogFor(root), root));
+    const inspection = await headlessEngine(loaded, !args.options.has('no-write-back')).inspectByName(root, name);
     out.write(format === 'json' ? `${JSON.stringify(inspection, null, 2)}\n` : formatInspection(inspection));
   });
 }

@@ -7,7 +7,7 @@ import type { SlayerResponse } from '../engine/query/response';
 import { LineIndex } from '../engine/schema/source';
 import type { QueryDef } from '../engine/schema/types';
 import { choiceOption, stringOption, type ParsedArgs } from './args';
-import { engineHostFor, loadStorage, reportFailures, singleRoot } from './storage';
+import { headlessEngine, loadStorage, reportFailures, singleRoot } from './storage';
 import { formatTable } from './table';
 
 /** Where a query came from, for error messages that point into it. */
@@ -134,11 +134,31 @@ async function runQuery(
   const root = singleRoot(loaded, folder);
   const catalog = loaded.index.catalogFor(root);
   const stages = 'name' in input ? storedQueryOf(input.name, catalog) : decodeQueryText(input);
-  const response = await executeQuery(stages, engineHostFor(catalog, root), {
-    ...(variables ? { variables } : {}),
-    dryRun: args.options.has('dry-run'),
-  });
-  if (args.options.has('dry-run')) out.write(`${response.sql}\n`);
+  const dryRun = args.options.has('dry-run');
+  // The same revision-checked refresh the editor does; --no-write-back turns it off.
+  const engine = headlessEngine(loaded, !args.options.has('no-write-back'));
+  try {
+    const response = await executeQuery(stages, engine.engineFor(root), {
+      ...(variables ? { variables } : {}),
+      dryRun,
+    });
+    if (!dryRun) {
+      await engine.refreshAfterQuery(root, stages);
+      if ('name' in input) await engine.refreshModel(root, input.name);
+    }
+    writeResponse(response, format, dryRun, out);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function writeResponse(
+  response: SlayerResponse,
+  format: 'table' | 'json',
+  dryRun: boolean,
+  out: NodeJS.WritableStream,
+): void {
+  if (dryRun) out.write(`${response.sql}\n`);
   else out.write(format === 'json' ? `${JSON.stringify(jsonOutput(response), null, 2)}\n` : formatResponse(response));
 }
 

@@ -2,12 +2,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import { DEFAULT_SETTINGS } from '../../../shared/src/settings';
-import type { ModelCatalog } from '../engine/catalog';
-import { openDriver } from '../engine/drivers/connect';
-import type { EngineHost } from '../engine/query/execute';
 import { discoverWorkspace, type DiscoveredWorkspace } from '../workspace/discovery';
 import { PathMatcher } from '../workspace/glob';
 import { WorkspaceIndex } from '../workspace/index';
+import { EngineRequests } from '../features/engine-requests';
 
 export interface LoadedStorage {
   index: WorkspaceIndex;
@@ -42,11 +40,6 @@ export function singleRoot(loaded: LoadedStorage, folder: string): string {
   return root;
 }
 
-/** Engine access for one storage root: its catalog, and drivers whose relative paths resolve against it. */
-export function engineHostFor(catalog: ModelCatalog, root: string): EngineHost {
-  return { catalog, openDriver: (datasource) => openDriver(datasource, { baseDir: root }) };
-}
-
 /**
  * Runs a command's work: a SlayerError (bad query, unknown model, database
  * failure) prints one message and exits 1; anything else is a bug and throws.
@@ -64,4 +57,15 @@ export async function reportFailures(
     err.write(`slayer-ls ${command}: ${error.message}\n`);
     return 1;
   }
+}
+
+/** The editor's engine requests, headless: no open buffers, write-back as the flag says. */
+export function headlessEngine(loaded: LoadedStorage, writeBack: boolean): EngineRequests {
+  return new EngineRequests({
+    index: loaded.index,
+    settings: () => ({ ...DEFAULT_SETTINGS, writeBack }),
+    openText: () => undefined,
+    // A refused refresh is routine (someone else wrote first); the CLI stays quiet about it.
+    log: () => undefined,
+  });
 }

@@ -1,7 +1,6 @@
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { QueryResult } from '../../../shared/src/protocol';
-import { openDriver } from '../engine/drivers/connect';
-import { executeQuery } from '../engine/query/execute';
+import { executeQuery, type EngineHost } from '../engine/query/execute';
 import type { WorkspaceIndex } from '../workspace/index';
 
 export interface RunQueryRequest {
@@ -15,7 +14,11 @@ export interface RunQueryRequest {
  * Runs a query file as the index holds it (the editor's unsaved text wins
  * over the disk), against the catalog of its own storage root.
  */
-export async function runQueryFile(index: WorkspaceIndex, request: RunQueryRequest): Promise<QueryResult> {
+export async function runQueryFile(
+  index: WorkspaceIndex,
+  engineFor: (root: string) => EngineHost,
+  request: RunQueryRequest,
+): Promise<QueryResult> {
   const started = performance.now();
   const state = index.get(request.file);
   if (!state || state.classified.kind !== 'query') {
@@ -31,11 +34,11 @@ export async function runQueryFile(index: WorkspaceIndex, request: RunQueryReque
     throw new SlayerError(ErrorCode.InvalidInput, `The query file has errors; fix them first (${first}).`);
   }
   const root = state.root ?? '';
-  const response = await executeQuery(
-    stages,
-    { catalog: index.catalogFor(state.root), openDriver: (datasource) => openDriver(datasource, { baseDir: root }) },
-    { dryRun: request.dryRun, maxRows: request.maxRows, signal: request.signal },
-  );
+  const response = await executeQuery(stages, engineFor(root), {
+    dryRun: request.dryRun,
+    maxRows: request.maxRows,
+    signal: request.signal,
+  });
   return {
     columns: response.columns,
     data: response.data,

@@ -1,7 +1,9 @@
 import type { ColumnDef, ModelDef, QueryDef } from '../schema/types';
 import { TIME_TYPES } from '../vocabulary';
 import { executeQuery, type EngineHost, type ExecuteOptions } from './execute';
+import { dialectFor } from '../sql/dialect';
 import { modelNotFound } from './errors';
+import { StageCatalog } from './stages';
 
 /** SLayer's profiling limits: the top values shown, kept, and fetched to detect overflow. */
 const SHOWN_VALUES = 20;
@@ -71,11 +73,15 @@ export async function inspectModel(
   host: EngineHost,
   options: ExecuteOptions = {},
 ): Promise<ModelInspection> {
-  const model = host.catalog.getModel(name);
-  if (!model) throw modelNotFound(name, host.catalog.modelNames());
+  const stored = host.catalog.getModel(name);
+  if (!stored) throw modelNotFound(name, host.catalog.modelNames());
+  // A query-backed model is profiled through its virtual columns, whatever its cache says.
+  const model = stored.source_queries
+    ? (new StageCatalog(host.catalog, dialectFor('sqlite'), {}).getModel(name) ?? stored)
+    : stored;
   const count = await executeQuery(query(model, { measures: [{ formula: '*:count' }] }), host, options);
   const rowCount = Number(count.data[0]?.[`${model.name}._count`] ?? 0);
-  const ranges = await rangeSamples(model, host, options);
+  const ranges = await rangeSamples(model, model.columns, host, options);
   const columns: ColumnProfile[] = [];
   for (const column of model.columns) {
     const sample =
@@ -88,9 +94,9 @@ export async function inspectModel(
     model_name: model.name,
     ...(model.description ? { description: model.description } : {}),
     data_source: model.data_source,
-    source_type: model.sql_table ? 'table' : model.sql ? 'sql' : 'query',
-    ...(model.sql_table ? { sql_table: model.sql_table } : {}),
-    ...(model.sql ? { sql: model.sql } : {}),
+    source_type: stored.sql_table ? 'table' : stored.sql ? 'sql' : 'query',
+    ...(stored.sql_table ? { sql_table: stored.sql_table } : {}),
+    ...(stored.sql ? { sql: stored.sql } : {}),
     ...(model.default_time_dimension ? { default_time_dimension: model.default_time_dimension } : {}),
     row_count: rowCount,
     filters: model.filters,
@@ -108,6 +114,18 @@ export async function inspectModel(
     })),
     joins: model.joins.map((j) => ({ target_model: j.target_model, join_pairs: j.join_pairs })),
   };
+}
+
+/** One column's profile, as a hover shows it: the same text inspect writes. */
+export async function profileColumn(
+  model: ModelDef,
+  column: ColumnDef,
+  host: EngineHost,
+  options: ExecuteOptions = {},
+): Promise<ColumnProfile> {
+  if (column.primary_key || column.hidden) return profileOf(column, undefined);
+  if (isRanged(column)) return profileOf(column, (await rangeSamples(model, [column], host, options)).get(column.name));
+  return profileOf(column, await topValues(model, column, host, options));
 }
 
 interface Sample {
@@ -131,8 +149,13 @@ function profileOf(column: ColumnDef, sample: Sample | undefined): ColumnProfile
 }
 
 /** One query for every numeric and time column: `min .. max`. */
-async function rangeSamples(model: ModelDef, host: EngineHost, options: ExecuteOptions): Promise<Map<string, Sample>> {
-  const ranged = model.columns.filter((c) => !c.primary_key && !c.hidden && isRanged(c));
+async function rangeSamples(
+  model: ModelDef,
+  columns: readonly ColumnDef[],
+  host: EngineHost,
+  options: ExecuteOptions,
+): Promise<Map<string, Sample>> {
+  const ranged = columns.filter((c) => !c.primary_key && !c.hidden && isRanged(c));
   const out = new Map<string, Sample>();
   if (ranged.length === 0) return out;
   const measures = ranged.flatMap((c) => [

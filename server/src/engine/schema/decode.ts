@@ -32,13 +32,31 @@ export class SourceMap {
   private readonly values = new Map<string, Span>();
   private readonly keys = new Map<string, Span>();
   private readonly stringMappers = new Map<string, (index: number) => number>();
+  private readonly paths = new Map<string, Path>();
 
   recordValue(path: Path, span: Span): void {
     this.values.set(pathKey(path), span);
+    this.paths.set(pathKey(path), path);
   }
 
   recordKey(path: Path, span: Span): void {
     this.keys.set(pathKey(path), span);
+    this.paths.set(pathKey(path), path);
+  }
+
+  /** The innermost recorded value (or key) containing `offset`: what the cursor is on. */
+  innermostAt(offset: number): { path: Path; span: Span; onKey: boolean } | undefined {
+    let best: { path: Path; span: Span; onKey: boolean } | undefined;
+    const consider = (spans: Map<string, Span>, onKey: boolean): void => {
+      for (const [key, span] of spans) {
+        if (offset < span.start || offset > span.end) continue;
+        if (best && span.end - span.start >= best.span.end - best.span.start) continue;
+        best = { path: this.paths.get(key) ?? [], span, onKey };
+      }
+    };
+    consider(this.values, false);
+    consider(this.keys, true);
+    return best;
   }
 
   recordString(path: Path, mapper: (index: number) => number): void {

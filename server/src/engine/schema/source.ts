@@ -22,6 +22,14 @@ export class LineIndex {
     }
   }
 
+  /** The inverse of positionAt; a character past the line's end clamps to the next line start. */
+  offsetAt(position: LineCol): number {
+    const start = this.lineStarts[position.line];
+    if (start === undefined) return this.lineStarts[this.lineStarts.length - 1] ?? 0;
+    const next = this.lineStarts[position.line + 1];
+    return next === undefined ? start + position.character : Math.min(start + position.character, next - 1);
+  }
+
   positionAt(offset: number): LineCol {
     let low = 0;
     let high = this.lineStarts.length - 1;

@@ -1,0 +1,40 @@
+import type { DatasourceDef } from '../schema/types';
+import { openDriver, type OpenDriverOptions } from './connect';
+import type { Driver, ResultSet, RunOptions } from './types';
+
+/**
+ * One driver per datasource definition, kept between queries: starting the
+ * SQLite worker and its WebAssembly costs ~100 ms, a query on a warm one a few.
+ * Files are still opened and closed per query by the drivers themselves, so
+ * pooling holds no database lock. A changed definition gets a new driver.
+ */
+export class DriverPool {
+  private readonly drivers = new Map<string, Driver>();
+
+  constructor(private readonly options: OpenDriverOptions) {}
+
+  /** A driver whose close() leaves the pooled one running; `dispose` ends them all. */
+  get(datasource: DatasourceDef): Driver {
+    const key = JSON.stringify(datasource);
+    let driver = this.drivers.get(key);
+    if (!driver) {
+      driver = openDriver(datasource, this.options);
+      this.drivers.set(key, driver);
+    }
+    return borrowed(driver);
+  }
+
+  async dispose(): Promise<void> {
+    const all = [...this.drivers.values()];
+    this.drivers.clear();
+    await Promise.all(all.map((driver) => driver.close()));
+  }
+}
+
+function borrowed(driver: Driver): Driver {
+  return {
+    dialect: driver.dialect,
+    run: (sql: string, options?: RunOptions): Promise<ResultSet> => driver.run(sql, options),
+    close: () => Promise.resolve(),
+  };
+}

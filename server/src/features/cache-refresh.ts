@@ -1,0 +1,177 @@
+import { readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { parseSlayerDocument } from '../engine/document';
+import type { ModelCatalog } from '../engine/catalog';
+import type { EngineHost } from '../engine/query/execute';
+import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
+import { StageCatalog } from '../engine/query/stages';
+import type { ColumnDef, ModelDef } from '../engine/schema/types';
+import { dialectFor } from '../engine/sql/dialect';
+import { revisionOf } from '../storage/revision';
+import type { CacheUpdates, ModelStorage, PatchResult } from '../storage/types';
+
+/** Why a refresh wrote nothing; none of these is an error for the user. */
+export type RefreshOutcome =
+  | { kind: 'written'; revision: string }
+  | { kind: 'unchanged' }
+  | { kind: 'deferred'; reason: 'unsaved-buffer' }
+  | { kind: 'disabled' }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'not-applicable'; reason: string };
+
+export interface CacheRefreshHost {
+  storageFor(root: string): ModelStorage;
+  engineFor(root: string): EngineHost;
+  /** True when the editor holds unsaved edits of the file. */
+  isDirty(file: string): boolean;
+  writeBackEnabled(): boolean;
+  catalogFor(root: string): ModelCatalog;
+  log(message: string): void;
+}
+
+/** Computes a file's cache from its saved model and text; kept while the file has unsaved edits. */
+type PendingUpdate = (saved: ModelDef, savedText: string, root: string) => Promise<CacheUpdates | undefined>;
+
+/**
+ * Keeps engine-managed fields fresh without ever losing a user's edit
+ * (DESIGN.md, "Cache write-back"): the cache is computed from the bytes on
+ * disk, written through the storage's revision-checked patch, never under an
+ * unsaved buffer (deferred to the save), and not at all when it is unchanged.
+ */
+export class CacheRefresher {
+  private readonly pending = new Map<string, PendingUpdate[]>();
+  /** Revisions of bytes this server wrote, so the file watcher can tell our writes from others'. */
+  readonly ownRevisions = new Set<string>();
+  writes = 0;
+
+  constructor(private readonly host: CacheRefreshHost) {}
+
+  /** After a run or hover touched a query-backed model: columns, backing_query_sql, data_source. */
+  refreshQueryBacked(file: string, root: string): Promise<RefreshOutcome> {
+    return this.refresh(file, root, (saved) => Promise.resolve(queryBackedUpdates(saved, this.host.catalogFor(root))));
+  }
+
+  /**
+   * After inspect or hover sampled columns: their `sampled`, `sampled_values`,
+   * `distinct_count`. The profiles are reused when they were computed from the
+   * saved text; otherwise the columns are sampled again from what was saved.
+   */
+  refreshSamples(
+    file: string,
+    root: string,
+    profiles: readonly ColumnProfile[],
+    basedOnText: string,
+  ): Promise<RefreshOutcome> {
+    return this.refresh(file, root, async (saved, savedText) => {
+      const fresh = savedText === basedOnText ? profiles : await this.resample(saved, profiles, root);
+      return sampleUpdates(saved, { columns: fresh });
+    });
+  }
+
+  private async resample(saved: ModelDef, profiles: readonly ColumnProfile[], root: string): Promise<ColumnProfile[]> {
+    const engine = this.host.engineFor(root);
+    const out: ColumnProfile[] = [];
+    for (const profile of profiles) {
+      const column = saved.columns.find((candidate) => candidate.name === profile.name);
+      if (column) out.push(await profileColumn(saved, column, engine));
+    }
+    return out;
+  }
+
+  /** The user saved: whatever waited for this file is recomputed from the saved bytes. */
+  async onDidSave(file: string, root: string): Promise<RefreshOutcome[]> {
+    const waiting = this.pending.get(file) ?? [];
+    this.pending.delete(file);
+    const outcomes: RefreshOutcome[] = [];
+    for (const update of waiting) outcomes.push(await this.refresh(file, root, update));
+    return outcomes;
+  }
+
+  hasPending(file: string): boolean {
+    return (this.pending.get(file)?.length ?? 0) > 0;
+  }
+
+  private async refresh(file: string, root: string, compute: PendingUpdate): Promise<RefreshOutcome> {
+    if (!this.host.writeBackEnabled()) return { kind: 'disabled' };
+    if (this.host.isDirty(file)) {
+      this.pending.set(file, [...(this.pending.get(file) ?? []), compute]);
+      return { kind: 'deferred', reason: 'unsaved-buffer' };
+    }
+    const bytes = await readFile(file);
+    const text = stripBom(bytes.toString('utf8'));
+    const parsed = parseSlayerDocument('model', text, { warnOnUnknownFields: false });
+    if (!parsed.model) return { kind: 'not-applicable', reason: 'the file does not hold a model' };
+    const updates = await compute(parsed.model, text, root);
+    if (!updates) return { kind: 'unchanged' };
+    const result = await this.host.storageFor(root).patchModel(parsed.model.name, {
+      expectedRevision: revisionOf(bytes),
+      updates,
+      dataSource: parsed.model.data_source || undefined,
+    });
+    return this.outcomeOf(result, file);
+  }
+
+  private outcomeOf(result: PatchResult, file: string): RefreshOutcome {
+    if (!result.applied) {
+      // A concurrent writer won; the next read recomputes from what it wrote.
+      this.host.log(`Cache refresh of ${file} skipped (${result.reason}): ${result.detail}`);
+      return { kind: 'refused', reason: result.reason };
+    }
+    if (!result.changed) return { kind: 'unchanged' };
+    this.writes++;
+    this.ownRevisions.add(result.revision);
+    return { kind: 'written', revision: result.revision };
+  }
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+const CACHE_COLUMN_FIELDS = ['name', 'sql', 'type', 'primary_key', 'hidden', 'label', 'format'] as const;
+
+function comparable(columns: readonly ColumnDef[]): Record<string, unknown>[] {
+  return columns.map((column) =>
+    Object.fromEntries(CACHE_COLUMN_FIELDS.flatMap((key) => (column[key] === undefined ? [] : [[key, column[key]]]))),
+  );
+}
+
+/** Only the fields that differ from what the file holds; undefined when it is current. */
+export function queryBackedUpdates(model: ModelDef, catalog: ModelCatalog): CacheUpdates | undefined {
+  if (!model.source_queries) return undefined;
+  // The dialect only shapes backing_query_sql; use the one of the model's data source.
+  const probe = new StageCatalog(catalog, dialectFor('sqlite'), {});
+  const dataSource = probe.cacheOf(model).data_source;
+  const type = catalog.getDatasource(dataSource)?.type ?? 'sqlite';
+  const dialect = dialectFor(type === 'duckdb' ? 'duckdb' : type.startsWith('postgres') ? 'postgres' : 'sqlite');
+  const cache = new StageCatalog(catalog, dialect, {}).cacheOf(model);
+  const updates: CacheUpdates = {};
+  if (!isDeepStrictEqual(comparable(model.columns), comparable(cache.columns))) updates.columns = cache.columns;
+  if (model.backing_query_sql !== cache.backing_query_sql) updates.backing_query_sql = cache.backing_query_sql;
+  if (model.data_source !== cache.data_source) updates.data_source = cache.data_source;
+  return Object.keys(updates).length > 0 ? updates : undefined;
+}
+
+/** The profiling snapshot of the columns an inspection sampled, where it differs from the file. */
+export function sampleUpdates(
+  model: ModelDef,
+  inspection: { columns: readonly ColumnProfile[] },
+): CacheUpdates | undefined {
+  const samples: NonNullable<CacheUpdates['column_samples']> = {};
+  for (const profile of inspection.columns) {
+    const stored = model.columns.find((column) => column.name === profile.name);
+    if (!stored || profile.sampled === null) continue;
+    const current = {
+      sampled: stored.sampled ?? null,
+      sampled_values: stored.sampled_values ?? null,
+      distinct_count: stored.distinct_count ?? null,
+    };
+    const fresh = {
+      sampled: profile.sampled,
+      sampled_values: profile.sampled_values,
+      distinct_count: profile.distinct_count,
+    };
+    if (!isDeepStrictEqual(current, fresh)) samples[profile.name] = fresh;
+  }
+  return Object.keys(samples).length > 0 ? { column_samples: samples } : undefined;
+}

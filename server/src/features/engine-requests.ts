@@ -1,0 +1,200 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Hover } from 'vscode-languageserver';
+import { ErrorCode, SlayerError } from '../../../shared/src/errors';
+import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
+import type { SlayerSettings } from '../../../shared/src/settings';
+import { DriverPool } from '../engine/drivers/pool';
+import { referencedNames, StageCatalog } from '../engine/query/stages';
+import type { EngineHost } from '../engine/query/execute';
+import { inspectModel, type ModelInspection } from '../engine/query/inspect';
+import type { ModelDef, QueryDef } from '../engine/schema/types';
+import { dialectFor } from '../engine/sql/dialect';
+import { YamlStorage } from '../storage/yaml-storage';
+import type { FileState, WorkspaceIndex } from '../workspace/index';
+import { CacheRefresher } from './cache-refresh';
+import { hoverModelFile } from './hover';
+import { runQueryFile } from './run-query';
+
+export interface EngineRequestHost {
+  index: WorkspaceIndex;
+  settings(): SlayerSettings;
+  /** The editor's text of an open file, if it is open. */
+  openText(file: string): string | undefined;
+  log(message: string): void;
+}
+
+/**
+ * The engine behind the editor: run, inspect, hover and "save as model",
+ * each followed by the cache refresh it implies. Thin on purpose: the engine
+ * does the work, the storage does the writing, this decides what and when.
+ */
+export class EngineRequests {
+  private readonly storages = new Map<string, YamlStorage>();
+  readonly refresher: CacheRefresher;
+
+  constructor(private readonly host: EngineRequestHost) {
+    this.refresher = new CacheRefresher({
+      storageFor: (root) => this.storageFor(root),
+      engineFor: (root) => this.engineFor(root),
+      catalogFor: (root) => host.index.catalogFor(root),
+      isDirty: (file) => this.isDirty(file),
+      writeBackEnabled: () => host.settings().writeBack,
+      log: (message) => host.log(message),
+    });
+  }
+
+  private readonly pools = new Map<string, DriverPool>();
+
+  engineFor(root: string): EngineHost {
+    let pool = this.pools.get(root);
+    if (!pool) {
+      pool = new DriverPool({ baseDir: root });
+      this.pools.set(root, pool);
+    }
+    const drivers = pool;
+    return { catalog: this.host.index.catalogFor(root), openDriver: (ds) => drivers.get(ds) };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.dispose()));
+    this.pools.clear();
+  }
+
+  private storageFor(root: string): YamlStorage {
+    let storage = this.storages.get(root);
+    if (!storage) {
+      storage = new YamlStorage(root);
+      this.storages.set(root, storage);
+    }
+    return storage;
+  }
+
+  /** Unsaved edits: the editor holds the file and its text differs from the bytes on disk. */
+  private isDirty(file: string): boolean {
+    const text = this.host.openText(file);
+    if (text === undefined) return false;
+    try {
+      return stripBom(readFileSync(file, 'utf8')) !== stripBom(text);
+    } catch {
+      return true;
+    }
+  }
+
+  async runQuery(file: string, options: { dryRun: boolean; signal: AbortSignal }): Promise<QueryResult> {
+    const result = await runQueryFile(this.host.index, (root) => this.engineFor(root), {
+      file,
+      ...options,
+      maxRows: this.host.settings().previewMaxRows,
+    });
+    const state = this.host.index.get(file);
+    if (!options.dryRun && state?.root) await this.refreshAfterQuery(state.root, state.parsed.queries ?? []);
+    return result;
+  }
+
+  /** Running a query reads its query-backed sources: their caches are refreshed, as SLayer does. */
+  async refreshAfterQuery(root: string, stages: readonly QueryDef[]): Promise<void> {
+    for (const name of new Set(stages.flatMap((stage) => referencedNames(stage)))) await this.refreshModel(root, name);
+  }
+
+  /** Refreshes a query-backed model's cache; any other model is left alone. */
+  async refreshModel(root: string, name: string): Promise<void> {
+    const model = this.modelFile(root, name);
+    if (model?.parsed.model?.source_queries) await this.refresher.refreshQueryBacked(model.path, root);
+  }
+
+  async inspect(file: string, modelName: string | undefined): Promise<InspectResult> {
+    const state = this.requireState(file);
+    const name = modelName ?? state.parsed.model?.name;
+    if (!name) throw new SlayerError(ErrorCode.InvalidInput, `${file} does not define a model; name one to inspect.`);
+    return this.inspectByName(state.root ?? '', name);
+  }
+
+  /** Profiles a model and refreshes its cache: samples for a table model, columns for a query-backed one. */
+  async inspectByName(root: string, name: string): Promise<ModelInspection> {
+    const inspection = await inspectModel(name, this.engineFor(root));
+    const modelFile = this.modelFile(root, name);
+    if (modelFile) {
+      const based = this.host.openText(modelFile.path) ?? (await readFile(modelFile.path, 'utf8'));
+      if (modelFile.parsed.model?.source_queries) await this.refresher.refreshQueryBacked(modelFile.path, root);
+      else await this.refresher.refreshSamples(modelFile.path, root, inspection.columns, stripBom(based));
+    }
+    return inspection;
+  }
+
+  async hover(file: string, offset: number): Promise<Hover | null> {
+    const state = this.host.index.get(file);
+    if (!state?.root || state.classified.kind !== 'model') return null;
+    const answer = await hoverModelFile(state, offset, this.engineFor(state.root));
+    if (answer.subject.kind === 'column') {
+      await this.refresher.refreshSamples(file, state.root, [answer.subject.profile], stripBom(state.parsed.text));
+    } else if (answer.subject.kind === 'query-backed') {
+      await this.refresher.refreshQueryBacked(file, state.root);
+    }
+    return answer.hover;
+  }
+
+  /** Writes the query file's stages as a new query-backed model, with its cache already computed. */
+  async saveQueryAsModel(file: string, name: string): Promise<SaveQueryAsModelResult> {
+    const state = this.requireState(file);
+    const stages = state.parsed.queries ?? [];
+    const errors = state.parsed.parseProblems.filter((problem) => problem.severity === 'error');
+    if (state.classified.kind !== 'query' || stages.length === 0 || errors.length > 0) {
+      throw new SlayerError(ErrorCode.InvalidInput, `${file} is not a query file with a valid query.`);
+    }
+    return this.saveStagesAsModel(state.root ?? '', stages, name);
+  }
+
+  async saveStagesAsModel(root: string, stages: readonly QueryDef[], name: string): Promise<SaveQueryAsModelResult> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.includes('__')) {
+      throw new SlayerError(
+        ErrorCode.InvalidInput,
+        `'${name}' is not a valid model name: letters, digits and single underscores.`,
+      );
+    }
+    const catalog = this.host.index.catalogFor(root);
+    if (catalog.getModel(name))
+      throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
+    const draft: ModelDef = { ...newModel(name), source_queries: [...stages] };
+    // Warm the cache now, so SLayer and the editor both see columns before the first run.
+    const cache = new StageCatalog(catalog, dialectFor('sqlite'), {}).cacheOf(draft);
+    const model: ModelDef = { ...draft, ...cache };
+    const storage = this.storageFor(root);
+    await storage.save(model);
+    const saved = await storage.get(name, model.data_source);
+    return { file: saved?.file ?? path.join(root, 'models', model.data_source, `${name}.yaml`) };
+  }
+
+  private requireState(file: string): FileState {
+    const state = this.host.index.get(file);
+    if (!state?.root) throw new SlayerError(ErrorCode.NotFound, `${file} is not part of a SLayer storage root.`);
+    return state;
+  }
+
+  private modelFile(root: string, name: string): FileState | undefined {
+    for (const state of this.host.index.allFiles()) {
+      if (state.root === root && state.parsed.model?.name === name) return state;
+    }
+    return undefined;
+  }
+}
+
+function newModel(name: string): ModelDef {
+  return {
+    version: 7,
+    name,
+    data_source: '',
+    query_variables: {},
+    columns: [],
+    measures: [],
+    aggregations: [],
+    joins: [],
+    filters: [],
+    hidden: false,
+  };
+}
+
+function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
