@@ -163,6 +163,8 @@ export function shopModels(): ModelDef[] {
         { name: 'revenue', formula: 'amount:sum', label: 'Revenue' },
         { name: 'aov', formula: 'revenue / *:count' },
         { name: 'aov_doubled', formula: 'aov * 2' },
+        // A saved transform, used by name.
+        { name: 'revenue_growth', formula: 'change_pct(revenue)' },
       ],
       aggregations: [
         {

@@ -322,6 +322,63 @@ for (const driver of DRIVERS) {
       assert.deepEqual(counts, { high, low: data.orders.length - high });
     });
 
+    test('a saved transform measure works by name, in measures and as a post-filter', async () => {
+      const response = await run({
+        source_model: 'orders',
+        time_dimensions: [{ dimension: 'ordered_at', granularity: 'quarter' }],
+        measures: ['revenue', 'revenue_growth'],
+        filters: ['revenue_growth > 0'],
+      });
+      const points = series(data.orders, 'quarter');
+      const growing = points.filter((p, i) => i > 0 && p.revenue > (points[i - 1]?.revenue ?? Infinity));
+      assert.deepEqual(
+        [...rowsByTime(response).keys()].sort(),
+        growing.map((p) => p.time),
+      );
+      for (const point of growing) {
+        const previous = points[points.indexOf(point) - 1]?.revenue ?? 0;
+        assertClose(
+          rowsByTime(response).get(point.time)?.['orders.revenue_growth'],
+          (point.revenue - previous) / previous,
+          point.time,
+        );
+      }
+    });
+
+    test('with two time dimensions, main_time_dimension orders the transform and only non-time dimensions partition it (SLayer)', async () => {
+      const response = await run({
+        source_model: 'orders',
+        main_time_dimension: 'order_date',
+        time_dimensions: [
+          { dimension: 'ordered_at', granularity: 'year' },
+          { dimension: 'order_date', granularity: 'month' },
+        ],
+        measures: ['*:count', { formula: 'cumsum(*:count)', name: 'running' }],
+      });
+      // One running total across both years: the year dimension does not reset it.
+      let running = 0;
+      for (const point of series(data.orders, 'month')) {
+        running += point.count;
+        const row = response.data.find((r) => r['orders.order_date'] === point.time);
+        assert.equal(row?.['orders.running'], running, `running at ${point.time}`);
+      }
+    });
+
+    test('an inline query-backed model is planned through its stages', async () => {
+      const response = await run({
+        source_model: {
+          name: 'monthly',
+          data_source: 'shop',
+          source_queries: [{ source_model: 'orders', time_dimensions: [month], measures: ['*:count'] }],
+        },
+        measures: ['_count:max', '*:count'],
+      });
+      const points = series(data.orders, 'month');
+      assert.deepEqual(response.data, [
+        { 'monthly._count_max': Math.max(...points.map((p) => p.count)), 'monthly._count': points.length },
+      ]);
+    });
+
     test('a transform needs an unambiguous time dimension', async () => {
       await assert.rejects(
         run({ source_model: 'orders', measures: [{ formula: 'cumsum(amount:sum)', name: 'x' }] }),

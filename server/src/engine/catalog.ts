@@ -10,6 +10,8 @@ export interface ModelCatalog {
   modelNames(): Iterable<string>;
   getDatasource(name: string): DatasourceDef | undefined;
   dataSourceNames(): Iterable<string>;
+  /** An inline query-backed model as a readable one; catalogs that plan stages provide it. */
+  virtualize?(model: ModelDef): ModelDef;
 }
 
 export type ResolvedName =

@@ -107,7 +107,9 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
 /** The model a query stage reads: a stored model, an extended one, or an inline one. */
 export function sourceModel(query: QueryDef, catalog: ModelCatalog): ModelDef {
   const source = query.source_model;
-  if (source.kind === 'inline') return source.model;
+  if (source.kind === 'inline') {
+    return source.model.source_queries && catalog.virtualize ? catalog.virtualize(source.model) : source.model;
+  }
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
   const model = catalog.getModel(name);
   if (!model) throw modelNotFound(name, catalog.modelNames());

@@ -200,7 +200,7 @@ export class SourceScope {
     if (model.sql) return `(${model.sql})`;
     if (model.source_queries) {
       throw unsupported(
-        `Model '${model.name}' is query-backed (source_queries); running query-backed models is not supported yet.`,
+        `Model '${model.name}' is query-backed; it can only be read through a query (its stages are planned first).`,
       );
     }
     throw invalidQuery(`Model '${model.name}' has neither sql_table, sql nor source_queries.`);

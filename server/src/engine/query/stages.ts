@@ -97,6 +97,11 @@ export class StageCatalog implements ModelCatalog {
     return this.base.dataSourceNames();
   }
 
+  virtualize(model: ModelDef): ModelDef {
+    if (!model.source_queries) return model;
+    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map()).model;
+  }
+
   /** The cache a query-backed model's file should hold, computed from its current definition. */
   cacheOf(model: ModelDef): QueryBackedCache {
     if (!model.source_queries) throw invalidQuery(`Model '${model.name}' is not query-backed.`);
