@@ -28,8 +28,8 @@ const COARSE_GRAINS = new Set(['day', 'week', 'week_sunday', 'month', 'quarter',
 export function normaliseTimeValue(value: unknown, field: PlannedField): unknown {
   if (typeof value !== 'string') return value;
   if (field.granularity !== undefined) {
-    const iso = normaliseTimestampText(value.length === 10 ? `${value} 00:00:00` : value);
-    return COARSE_GRAINS.has(field.granularity) ? iso.slice(0, 10) : iso;
+    if (COARSE_GRAINS.has(field.granularity)) return value.slice(0, 10);
+    return value.length === 10 ? `${value}T00:00:00` : normaliseTimestampText(value);
   }
   if (field.type === 'DATE') return value.slice(0, 10);
   if (field.type === 'TIMESTAMP') return normaliseTimestampText(value);
@@ -51,14 +51,14 @@ export function attributesOf(fields: readonly PlannedField[]): SlayerResponse['a
 
 export function shapeResponse(
   fields: readonly PlannedField[],
-  rows: readonly Record<string, unknown>[],
+  rows: Record<string, unknown>[],
   sql: string,
   truncated: boolean,
 ): SlayerResponse {
   const timeFields = fields.filter((f) => f.granularity !== undefined || f.type === 'DATE' || f.type === 'TIMESTAMP');
+  // The drivers key rows by the SELECT aliases, which are the field keys in order: only time values need work.
   const data = rows.map((row) => {
-    const out: Record<string, unknown> = {};
-    for (const field of fields) out[field.key] = row[field.key] ?? null;
+    const out = row;
     for (const field of timeFields) out[field.key] = normaliseTimeValue(out[field.key], field);
     return out;
   });
