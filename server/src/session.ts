@@ -110,8 +110,10 @@ export class SlayerSession {
     this.folders = workspaceFolders(params);
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
+        // didSave is what releases a refresh deferred under unsaved edits.
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeLensProvider: { resolveProvider: false },
+        hoverProvider: true,
       },
       serverInfo: { name: 'slayer-ls', version: '0.1.0' },
     };

@@ -77,7 +77,7 @@ before(
 after(async () => {
   await workbench?.close();
   await server?.stop();
-  removeTempDirs();
+  if (!process.env['SLAYER_E2E_KEEP']) removeTempDirs();
 });
 
 /**
@@ -200,6 +200,62 @@ test(
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'run-query-duckdb.png') });
     assert.deepEqual(duckdbCells, [String(E2E_ORDERS)]);
+  },
+);
+
+test(
+  'hovering a column shows its real values, and the sample is written back into the saved model file',
+  { timeout: 150_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    const orders = path.join(broken.root, 'models', 'jaffle', 'orders.yaml');
+    assert.ok(!readFileSync(orders, 'utf8').includes('sampled:'), 'no sample before the hover');
+    const data = generateDemoData({ ...DEFAULT_DEMO_OPTIONS, orders: E2E_ORDERS, seed: E2E_SEED });
+    const counts = new Map<string, number>();
+    for (const order of data.orders) counts.set(order.status, (counts.get(order.status) ?? 0) + 1);
+    const expected = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([status]) => status);
+
+    const hover = await step('hover-column', page, server, async () => {
+      await openFromExplorer(page, ['models', 'jaffle', 'orders.yaml']);
+      await page.locator('.tabs-container .tab.active', { hasText: 'orders.yaml' }).waitFor({ timeout: 30_000 });
+      // Bring the column's line into view: Monaco renders only the visible lines.
+      const lineNumber =
+        readFileSync(orders, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('- name: status')) + 1;
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type(String(lineNumber));
+      await page.keyboard.press('Enter');
+      const line = page.locator('.monaco-editor .view-line', { hasText: 'name: status' }).first();
+      await line.waitFor({ timeout: 30_000 });
+      // VS Code's "Show or Focus Hover" with the cursor inside 'status': no mouse timing involved.
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 10_000 });
+      await input.fill('>Show or Focus Hover');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show or Focus Hover' }).first().waitFor();
+      await page.keyboard.press('Enter');
+      const widget = page.locator('.monaco-hover-content', { hasText: 'Sampled:' });
+      await widget.first().waitFor({ timeout: 60_000 });
+      return widget.first().innerText();
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'hover.png') });
+    assert.ok(hover.includes(`Sampled: ${expected.join(', ')}`), `hover text: ${hover}`);
+
+    await step('write-back', page, server, async () => {
+      const deadline = Date.now() + 30_000;
+      while (!readFileSync(orders, 'utf8').includes('sampled:')) {
+        if (Date.now() > deadline) throw new Error('the sample was not written back');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    });
+    const text = readFileSync(orders, 'utf8');
+    assert.ok(text.includes(`sampled: ${expected.join(', ')}`), 'the snapshot SLayer would write');
+    assert.ok(text.includes(BROKEN_FORMULA.trim()), "the user's own text is untouched");
   },
 );
 

@@ -83,6 +83,16 @@ describe('cache write-back over stdio', () => {
 
   const uriOf = (relative: string): string => pathToFileURL(shop.file(relative)).toString();
 
+  test('the server asks editors for didSave and offers hovers: without them a deferred refresh would never run', () => {
+    const capabilities = client.initializeResult?.capabilities;
+    const sync = capabilities?.textDocumentSync;
+    assert.ok(
+      sync && typeof sync === 'object' && sync.save,
+      `textDocumentSync must include save: ${JSON.stringify(sync)}`,
+    );
+    assert.equal(capabilities?.hoverProvider, true);
+  });
+
   test('a run while the model has unsaved edits writes nothing; the save brings a cache computed from the saved text', async () => {
     const file = shop.file('models/shop/by_status.yaml');
     const before = readFileSync(file);

@@ -14,6 +14,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
   type Diagnostic,
+  type InitializeResult,
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import type { NotificationMap } from '../../shared/src/protocol';
@@ -30,6 +31,8 @@ export class TestClient {
   private readonly waiters: Array<() => void> = [];
   readonly indexed: NotificationMap['slayer/indexed'][] = [];
   readonly logs: string[] = [];
+  /** What the server announced; a capability it omits is a feature an editor never asks for. */
+  initializeResult: InitializeResult | undefined;
   private readonly versions = new Map<string, number>();
 
   private constructor(
@@ -57,7 +60,7 @@ export class TestClient {
     connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => settings));
     connection.onRequest('window/workDoneProgress/create', () => null);
     connection.listen();
-    await connection.sendRequest(InitializeRequest.type, {
+    client.initializeResult = await connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
       rootUri: pathToFileURL(workspace).toString(),
       workspaceFolders: [{ uri: pathToFileURL(workspace).toString(), name: 'ws' }],
