@@ -32,6 +32,20 @@ const BROKEN_FORMULA = 'formula: "amount:summ"\n';
 const E2E_ORDERS = 2_000;
 const E2E_SEED = 4242;
 const STATUS_QUERY = 'queries/e2e_orders_by_status.query.yaml';
+/** A query-backed model with no cache yet, and a query that reads it, so running the query refreshes it. */
+const STATUS_COUNTS_MODEL = [
+  '# Orders per status. The cache below source_queries is written by SLayer Studio.',
+  'version: 7',
+  'name: status_counts',
+  'data_source: jaffle',
+  'description: Orders per status.',
+  'source_queries:',
+  '  - source_model: orders',
+  '    dimensions: [status]',
+  '    measures: ["*:count"]',
+  '',
+].join('\n');
+const MONTHLY_QUERY = 'queries/e2e_status_counts.query.yaml';
 /** An inline model on the DuckDB data source: proves the Node-API binding loads in code-server's extension host. */
 const DUCKDB_QUERY = 'queries/e2e_duckdb_count.query.yaml';
 const DUCKDB_QUERY_TEXT = [
@@ -99,6 +113,8 @@ async function writeBrokenWorkspace(): Promise<BrokenWorkspace> {
     'source_model: orders\ndimensions:\n  - status\nmeasures:\n  - "*:count"\n',
   );
   writeFileSync(path.join(root, DUCKDB_QUERY), DUCKDB_QUERY_TEXT);
+  writeFileSync(path.join(root, 'models', 'jaffle', 'status_counts.yaml'), STATUS_COUNTS_MODEL);
+  writeFileSync(path.join(root, MONTHLY_QUERY), 'source_model: status_counts\nmeasures: ["_count:sum"]\n');
   const lines = brokenText.split('\n');
   const index = lines.findIndex((line) => line.includes('amount:summ'));
   const column = (lines[index] ?? '').indexOf('summ');
@@ -183,6 +199,12 @@ test(
       return Promise.all(rows.map((row) => row.locator('td').allInnerTexts()));
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'run-query.png') });
+    await step('progress-closes', page, server, async () => {
+      await page
+        .locator('.notification-toast', { hasText: 'Running' })
+        .first()
+        .waitFor({ state: 'hidden', timeout: 15_000 });
+    });
     const shown = new Map(cells.map(([status, count]) => [status ?? '', Number(count)]));
     assert.deepEqual(shown, expected);
 
@@ -256,6 +278,69 @@ test(
     const text = readFileSync(orders, 'utf8');
     assert.ok(text.includes(`sampled: ${expected.join(', ')}`), 'the snapshot SLayer would write');
     assert.ok(text.includes(BROKEN_FORMULA.trim()), "the user's own text is untouched");
+  },
+);
+
+test(
+  'a run while the model has unsaved edits leaves the file alone; saving brings the cache, computed from the saved text',
+  { timeout: 180_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    const model = path.join(broken.root, 'models', 'jaffle', 'status_counts.yaml');
+    const before = readFileSync(model);
+
+    await step('edit-unsaved', page, server, async () => {
+      await openFromExplorer(page, ['models', 'jaffle', 'status_counts.yaml']);
+      const tab = page.locator('.tabs-container .tab.active', { hasText: 'status_counts.yaml' });
+      await tab.waitFor({ timeout: 30_000 });
+      await page.locator('.monaco-editor .view-line', { hasText: 'description: Orders per' }).first().click();
+      await page.keyboard.press('End');
+      await page.keyboard.type(' Edited in the editor.');
+      await page.locator('.tabs-container .tab.dirty', { hasText: 'status_counts.yaml' }).waitFor({ timeout: 10_000 });
+    });
+
+    await step('run-while-dirty', page, server, async () => {
+      await openFromExplorer(page, [path.basename(MONTHLY_QUERY)]);
+      await page
+        .locator('.tabs-container .tab.active', { hasText: path.basename(MONTHLY_QUERY) })
+        .waitFor({ timeout: 30_000 });
+      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await view.locator('h3', { hasText: path.basename(MONTHLY_QUERY) }).waitFor({ timeout: 60_000 });
+      await view.locator('p.summary', { hasText: '1 row' }).waitFor({ timeout: 60_000 });
+    });
+    assert.deepEqual(readFileSync(model), before, 'nothing was written under the unsaved buffer');
+
+    await step('save', page, server, async () => {
+      await page.locator('.tabs-container .tab', { hasText: 'status_counts.yaml' }).first().click();
+      await page.locator('.monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+S');
+      const deadline = Date.now() + 30_000;
+      while (!readFileSync(model, 'utf8').includes('backing_query_sql')) {
+        if (Date.now() > deadline) throw new Error('the deferred refresh did not run after the save');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      // The editor reloads the refreshed file: the tab is clean and shows the cache.
+      await page
+        .locator('.monaco-editor .view-line', { hasText: 'backing_query_sql' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'saved-then-refreshed.png') });
+    const text = readFileSync(model, 'utf8');
+    const edited = before
+      .toString('utf8')
+      .replace('description: Orders per status.', 'description: Orders per status. Edited in the editor.');
+    assert.ok(text.startsWith(edited.trimEnd()), `the saved text comes first, untouched:\n${text}`);
+    assert.match(text, /columns:\n {2}- name: status\n/);
+    assert.equal(
+      await page.locator('.tabs-container .tab.dirty', { hasText: 'status_counts.yaml' }).count(),
+      0,
+      'the buffer is clean',
+    );
   },
 );
 

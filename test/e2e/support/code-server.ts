@@ -37,6 +37,8 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
   'telemetry.telemetryLevel': 'off',
   'git.enabled': false,
   'chat.commandCenter.enabled': false,
+  // Unsaved buffers are part of what the tests drive; code-server's default would save them behind our back.
+  'files.autoSave': 'off',
 };
 
 // ---------------------------------------------------------------------------
