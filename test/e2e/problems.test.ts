@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { DEFAULT_DEMO_OPTIONS, generateDemoData } from '../../scripts/demo/data';
 import { generateDemo } from '../../scripts/demo/generate';
 import {
@@ -209,15 +209,7 @@ test(
     assert.deepEqual(shown, expected);
 
     const duckdbCells = await step('duckdb-results', page, server, async () => {
-      await openFromExplorer(page, [path.basename(DUCKDB_QUERY)]);
-      await page
-        .locator('.tabs-container .tab.active', { hasText: path.basename(DUCKDB_QUERY) })
-        .waitFor({ timeout: 30_000 });
-      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
-      await lens.first().waitFor({ timeout: 60_000 });
-      await lens.first().click();
-      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-      await view.locator('h3', { hasText: path.basename(DUCKDB_QUERY) }).waitFor({ timeout: 60_000 });
+      const view = await runFromCodeLens(page, DUCKDB_QUERY);
       return view.locator('tbody td').allInnerTexts();
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'run-query-duckdb.png') });
@@ -301,15 +293,7 @@ test(
     });
 
     await step('run-while-dirty', page, server, async () => {
-      await openFromExplorer(page, [path.basename(MONTHLY_QUERY)]);
-      await page
-        .locator('.tabs-container .tab.active', { hasText: path.basename(MONTHLY_QUERY) })
-        .waitFor({ timeout: 30_000 });
-      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
-      await lens.first().waitFor({ timeout: 60_000 });
-      await lens.first().click();
-      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-      await view.locator('h3', { hasText: path.basename(MONTHLY_QUERY) }).waitFor({ timeout: 60_000 });
+      const view = await runFromCodeLens(page, MONTHLY_QUERY);
       await view.locator('p.summary', { hasText: '1 row' }).waitFor({ timeout: 60_000 });
     });
     assert.deepEqual(readFileSync(model), before, 'nothing was written under the unsaved buffer');
@@ -343,6 +327,18 @@ test(
     );
   },
 );
+
+/** Opens a query file from the Explorer, clicks its Run query lens and waits for its results view. */
+async function runFromCodeLens(page: Page, relative: string): Promise<FrameLocator> {
+  await openFromExplorer(page, [path.basename(relative)]);
+  await page.locator('.tabs-container .tab.active', { hasText: path.basename(relative) }).waitFor({ timeout: 30_000 });
+  const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
+  await lens.first().waitFor({ timeout: 60_000 });
+  await lens.first().click();
+  const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await view.locator('h3', { hasText: path.basename(relative) }).waitFor({ timeout: 60_000 });
+  return view;
+}
 
 /** Clicks through Explorer rows by exact name, expanding folders on the way. */
 async function openFromExplorer(page: Page, names: string[]): Promise<void> {

@@ -37,12 +37,11 @@ type PendingUpdate = (saved: ModelDef, savedText: string, root: string) => Promi
  * (DESIGN.md, "Cache write-back"): the cache is computed from the bytes on
  * disk, written through the storage's revision-checked patch, never under an
  * unsaved buffer (deferred to the save), and not at all when it is unchanged.
+ * Refreshes start only from a run, hover, inspect or save, never from a file
+ * change, so the watcher seeing our own write cannot start another.
  */
 export class CacheRefresher {
   private readonly pending = new Map<string, PendingUpdate[]>();
-  /** Revisions of bytes this server wrote, so the file watcher can tell our writes from others'. */
-  readonly ownRevisions = new Set<string>();
-  writes = 0;
 
   constructor(private readonly host: CacheRefreshHost) {}
 
@@ -87,10 +86,6 @@ export class CacheRefresher {
     return outcomes;
   }
 
-  hasPending(file: string): boolean {
-    return (this.pending.get(file)?.length ?? 0) > 0;
-  }
-
   private async refresh(file: string, root: string, compute: PendingUpdate): Promise<RefreshOutcome> {
     if (!this.host.writeBackEnabled()) return { kind: 'disabled' };
     if (this.host.isDirty(file)) {
@@ -118,8 +113,6 @@ export class CacheRefresher {
       return { kind: 'refused', reason: result.reason };
     }
     if (!result.changed) return { kind: 'unchanged' };
-    this.writes++;
-    this.ownRevisions.add(result.revision);
     return { kind: 'written', revision: result.revision };
   }
 }
