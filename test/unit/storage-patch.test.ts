@@ -123,6 +123,23 @@ describe('YamlStorage.patchModel on real files', () => {
     assert.deepEqual(litter(path.dirname(file)), []);
   });
 
+  test('a patch withdrawn at the last moment (the editor buffer became dirty) writes nothing and leaves no litter', async () => {
+    const { storage, file } = storageWith({ 'models/shop/monthly.yaml': MODEL });
+    let asked = 0;
+    const result = await storage.patchModel('monthly', {
+      expectedRevision: revisionOf(readFileSync(file)),
+      updates: UPDATES,
+      stillWanted: () => {
+        asked++;
+        return false;
+      },
+    });
+    assert.equal(asked, 1, 'asked once, just before the rename');
+    assert.equal(!result.applied && result.reason, 'withdrawn');
+    assert.equal(readFileSync(file, 'utf8'), MODEL);
+    assert.deepEqual(litter(path.dirname(file)), []);
+  });
+
   test('a cache that already holds the values is not written: applied, changed=false, mtime unchanged', async () => {
     const { storage, file } = storageWith({ 'models/shop/monthly.yaml': MODEL });
     const first = await storage.patchModel('monthly', {

@@ -102,7 +102,13 @@ export class CacheRefresher {
       expectedRevision: revisionOf(bytes),
       updates,
       dataSource: parsed.model.data_source || undefined,
+      // Asked again right before the rename: a keystroke during the write withdraws it.
+      stillWanted: () => !this.host.isDirty(file),
     });
+    if (!result.applied && result.reason === 'withdrawn') {
+      this.pending.set(file, [...(this.pending.get(file) ?? []), compute]);
+      return { kind: 'deferred', reason: 'unsaved-buffer' };
+    }
     return this.outcomeOf(result, file);
   }
 

@@ -23,7 +23,7 @@ import { parseSlayerDocument } from '../engine/document';
 import type { ModelDef } from '../engine/schema/types';
 import { applyCacheUpdates, cacheWouldChange, isPlainObject, modelToPlain, type Plain } from './cache-values';
 import { LOCK_STALE_MS } from './file-lock';
-import type { CacheUpdates, ModelStorage, PatchResult, StoredModel } from './types';
+import type { ModelStorage, PatchRequest, PatchResult, StoredModel } from './types';
 
 /** Backoff for "database is locked": 5 ms doubling to 100 ms, about 5 s in all. */
 const BUSY_ATTEMPTS = 60;
@@ -132,10 +132,7 @@ export class SqliteStorage implements ModelStorage {
     });
   }
 
-  async patchModel(
-    name: string,
-    request: { expectedRevision: string; updates: CacheUpdates; dataSource?: string },
-  ): Promise<PatchResult> {
+  async patchModel(name: string, request: PatchRequest): Promise<PatchResult> {
     try {
       return await this.transaction((db, layout) => this.patchInTransaction(db, layout, name, request));
     } catch (error) {
@@ -150,12 +147,7 @@ export class SqliteStorage implements ModelStorage {
     }
   }
 
-  private patchInTransaction(
-    db: Database,
-    layout: Layout,
-    name: string,
-    request: { expectedRevision: string; updates: CacheUpdates; dataSource?: string },
-  ): PatchResult {
+  private patchInTransaction(db: Database, layout: Layout, name: string, request: PatchRequest): PatchResult {
     const row = single(this.select(db, layout, name, request.dataSource), name);
     if (!row) return { applied: false, reason: 'not-found', detail: `No model '${name}' in ${this.file}.` };
     if (row.revision !== request.expectedRevision) {
@@ -171,6 +163,9 @@ export class SqliteStorage implements ModelStorage {
     }
     if (!cacheWouldChange(plain, request.updates)) return { applied: true, revision: row.revision, changed: false };
     const data = JSON.stringify(applyCacheUpdates(plain, request.updates));
+    if (request.stillWanted && !request.stillWanted()) {
+      return { applied: false, reason: 'withdrawn', detail: `Model '${name}': the caller withdrew the patch.` };
+    }
     const where = keyClause(layout);
     const result = db.run(`UPDATE models SET data = ?, revision = revision + 1 WHERE ${where.sql} AND revision = ?`, [
       data,

@@ -22,8 +22,17 @@ export interface CacheUpdates {
   column_samples?: Record<string, ColumnSample>;
 }
 
+/** `withdrawn`: the caller's `stillWanted` said no at the last moment (the editor's buffer became dirty). */
 export type PatchRefusal =
-  'revision-mismatch' | 'not-found' | 'locked' | 'lock-compromised' | 'unparseable' | 'io-error';
+  'revision-mismatch' | 'not-found' | 'locked' | 'lock-compromised' | 'unparseable' | 'io-error' | 'withdrawn';
+
+/** A patch request; `stillWanted` is asked synchronously just before the write lands. */
+export interface PatchRequest {
+  expectedRevision: string;
+  updates: CacheUpdates;
+  dataSource?: string;
+  stillWanted?: () => boolean;
+}
 
 export type PatchResult =
   /** changed=false: the cache already equalled the updates, nothing was written. */
@@ -42,8 +51,5 @@ export interface ModelStorage {
   /** Creates or replaces a whole model (used by "save query as model"); returns the new revision. Refuses to overwrite when expectedRevision is given and differs. */
   save(model: ModelDef, options?: { expectedRevision?: string }): Promise<string>;
   delete(name: string, dataSource?: string): Promise<boolean>;
-  patchModel(
-    name: string,
-    request: { expectedRevision: string; updates: CacheUpdates; dataSource?: string },
-  ): Promise<PatchResult>;
+  patchModel(name: string, request: PatchRequest): Promise<PatchResult>;
 }

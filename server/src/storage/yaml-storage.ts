@@ -24,7 +24,7 @@ import { modelToPlain } from './cache-values';
 import { acquireFileLock, type HeldLock } from './file-lock';
 import { recoverStorage } from './recover';
 import { revisionOf } from './revision';
-import type { CacheUpdates, ModelStorage, PatchRefusal, PatchResult, StoredModel } from './types';
+import type { CacheUpdates, ModelStorage, PatchRefusal, PatchRequest, PatchResult, StoredModel } from './types';
 import { patchYamlText } from './yaml-patch';
 
 export { recoverStorage, type RecoveryReport } from './recover';
@@ -35,6 +35,8 @@ export interface PatchHooks {
   afterRead?(): Promise<void>;
   afterCompute?(): Promise<void>;
   beforeRename?(): Promise<void>;
+  /** Asked synchronously right before the rename; false withdraws the patch (nothing is written). */
+  stillWanted?(): boolean;
   afterRename?(): Promise<void>;
 }
 
@@ -142,6 +144,8 @@ async function swapIn(
   try {
     await hooks.beforeRename?.();
     if (lock.compromised()) return refuse('lock-compromised', `${target}: ${errorText(lock.compromised())}`);
+    if (hooks.stillWanted && !hooks.stillWanted())
+      return refuse('withdrawn', `${target}: the caller withdrew the patch.`);
     if (!renameIfUnchanged(temp, target, handle.fd, expectedRevision)) {
       return refuse('revision-mismatch', `${target} was written while the cache was being patched.`);
     }
@@ -296,10 +300,7 @@ export class YamlStorage implements ModelStorage {
     return true;
   }
 
-  async patchModel(
-    name: string,
-    request: { expectedRevision: string; updates: CacheUpdates; dataSource?: string },
-  ): Promise<PatchResult> {
+  async patchModel(name: string, request: PatchRequest): Promise<PatchResult> {
     const problem = pathComponentProblem(name);
     if (problem) return refuse('not-found', problem);
     let file: string | undefined;
@@ -310,7 +311,8 @@ export class YamlStorage implements ModelStorage {
     }
     if (!file) return refuse('not-found', `No model '${name}' under ${this.modelsDir}.`);
     await this.recoverOnce();
-    return applyPatchToFile(file, request.expectedRevision, request.updates);
+    const stillWanted = request.stillWanted;
+    return applyPatchToFile(file, request.expectedRevision, request.updates, stillWanted ? { stillWanted } : {});
   }
 
   private defaultPath(model: ModelDef): string {
