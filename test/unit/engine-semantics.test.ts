@@ -518,6 +518,16 @@ for (const driver of DRIVERS) {
       assert.match(cache.backing_query_sql, /^SELECT "per_month\.status" AS "status"/);
     });
 
+    test("inspect profiles a query-backed model through its stages, in its data source's dialect", async () => {
+      const inspection = await inspectModel('status_months', fixture.hosts[driver]);
+      const expected = statusMonths(0);
+      assert.equal(inspection.row_count, expected.size);
+      const best = [...expected.values()].map((v) => v['per_month.best_month'] ?? 0);
+      const profile = inspection.columns.find((c) => c.name === 'best_month');
+      assert.equal(profile?.sampled, `${Math.min(...best)} .. ${Math.max(...best)}`);
+      assert.equal(inspection.source_type, 'query');
+    });
+
     test('inspect: row count, top values of categories and ranges of numbers and times', async () => {
       const inspection = await inspectModel('customers', fixture.hosts[driver]);
       assert.equal(inspection.row_count, data.customers.length);

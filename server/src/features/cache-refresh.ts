@@ -2,11 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { parseSlayerDocument } from '../engine/document';
 import type { ModelCatalog } from '../engine/catalog';
-import type { EngineHost } from '../engine/query/execute';
+import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
-import { StageCatalog } from '../engine/query/stages';
 import type { ColumnDef, ModelDef } from '../engine/schema/types';
-import { dialectFor } from '../engine/sql/dialect';
 import { revisionOf } from '../storage/revision';
 import type { CacheUpdates, ModelStorage, PatchResult } from '../storage/types';
 
@@ -138,12 +136,7 @@ function comparable(columns: readonly ColumnDef[]): Record<string, unknown>[] {
 /** Only the fields that differ from what the file holds; undefined when it is current. */
 export function queryBackedUpdates(model: ModelDef, catalog: ModelCatalog): CacheUpdates | undefined {
   if (!model.source_queries) return undefined;
-  // The dialect only shapes backing_query_sql; use the one of the model's data source.
-  const probe = new StageCatalog(catalog, dialectFor('sqlite'), {});
-  const dataSource = probe.cacheOf(model).data_source;
-  const type = catalog.getDatasource(dataSource)?.type ?? 'sqlite';
-  const dialect = dialectFor(type === 'duckdb' ? 'duckdb' : type.startsWith('postgres') ? 'postgres' : 'sqlite');
-  const cache = new StageCatalog(catalog, dialect, {}).cacheOf(model);
+  const cache = stageCatalogFor(model, catalog).cacheOf(model);
   const updates: CacheUpdates = {};
   if (!isDeepStrictEqual(comparable(model.columns), comparable(cache.columns))) updates.columns = cache.columns;
   if (model.backing_query_sql !== cache.backing_query_sql) updates.backing_query_sql = cache.backing_query_sql;

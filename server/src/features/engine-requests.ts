@@ -6,11 +6,10 @@ import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
 import { DriverPool } from '../engine/drivers/pool';
-import { referencedNames, StageCatalog } from '../engine/query/stages';
-import type { EngineHost } from '../engine/query/execute';
+import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
+import { referencedNames } from '../engine/query/stages';
 import { inspectModel, type ModelInspection } from '../engine/query/inspect';
 import type { ModelDef, QueryDef } from '../engine/schema/types';
-import { dialectFor } from '../engine/sql/dialect';
 import { YamlStorage } from '../storage/yaml-storage';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
 import { CacheRefresher } from './cache-refresh';
@@ -158,7 +157,7 @@ export class EngineRequests {
       throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
     const draft: ModelDef = { ...newModel(name), source_queries: [...stages] };
     // Warm the cache now, so SLayer and the editor both see columns before the first run.
-    const cache = new StageCatalog(catalog, dialectFor('sqlite'), {}).cacheOf(draft);
+    const cache = stageCatalogFor(draft, catalog).cacheOf(draft);
     const model: ModelDef = { ...draft, ...cache };
     const storage = this.storageFor(root);
     await storage.save(model);

@@ -1,10 +1,8 @@
 import type { Hover } from 'vscode-languageserver';
 import type { ModelCatalog } from '../engine/catalog';
-import { executeQuery, type EngineHost } from '../engine/query/execute';
+import { executeQuery, stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
-import { StageCatalog } from '../engine/query/stages';
 import type { ModelDef } from '../engine/schema/types';
-import { dialectFor } from '../engine/sql/dialect';
 import type { FileState } from '../workspace/index';
 
 /** What a hover found under the cursor, so the session can refresh the matching cache afterwards. */
@@ -78,7 +76,7 @@ async function hoverMeasure(model: ModelDef, index: number, host: EngineHost): P
 }
 
 function hoverQueryBacked(model: ModelDef, catalog: ModelCatalog): HoverAnswer {
-  const cache = new StageCatalog(catalog, dialectFor('sqlite'), {}).cacheOf(model);
+  const cache = stageCatalogFor(model, catalog).cacheOf(model);
   const lines = [
     `**${model.name}**: query-backed, on data source \`${cache.data_source}\``,
     ...cache.columns.map((column) => `- \`${column.name}\` ${column.type}${column.label ? ` — ${column.label}` : ''}`),

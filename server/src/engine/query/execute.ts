@@ -3,8 +3,15 @@ import type { Driver } from '../drivers/types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
 import { invalidQuery, modelNotFound, unsupported } from './errors';
-import { planQuery, sourceModel } from './plan';
-import { orderQueryList, StageCatalog, type StageVariables } from './stages';
+import { planQuery } from './plan';
+import {
+  baseSourceOfModel,
+  baseSourceOfQuery,
+  orderQueryList,
+  StageCatalog,
+  type BaseSource,
+  type StageVariables,
+} from './stages';
 import { shapeResponse, type SlayerResponse } from './response';
 import type { Variables } from './variables';
 
@@ -30,15 +37,21 @@ const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
   postgresql: 'postgres',
 };
 
-/** The datasource a query runs on: its root model's `data_source`. */
-export function datasourceOf(model: ModelDef, catalog: ModelCatalog): DatasourceDef {
-  const datasource = catalog.getDatasource(model.data_source);
+/** The datasource a query's base model names (see baseSourceOfQuery). */
+export function datasourceOf(base: BaseSource, catalog: ModelCatalog): DatasourceDef {
+  const datasource = catalog.getDatasource(base.dataSource);
   if (!datasource) {
     throw invalidQuery(
-      `Model '${model.name}' uses data_source '${model.data_source}', which has no datasources/${model.data_source}.yaml.`,
+      `Model '${base.model}' uses data_source '${base.dataSource}', which has no datasources/${base.dataSource}.yaml.`,
     );
   }
   return datasource;
+}
+
+/** Stages planned in the dialect of the data source a model finally reads. */
+export function stageCatalogFor(model: ModelDef, catalog: ModelCatalog): StageCatalog {
+  const datasource = datasourceOf(baseSourceOfModel(model, catalog), catalog);
+  return new StageCatalog(catalog, dialectFor(dialectOf(datasource)), {});
 }
 
 export function dialectOf(datasource: DatasourceDef): DialectName {
@@ -63,12 +76,9 @@ export async function executeQuery(
   options: ExecuteOptions = {},
 ): Promise<SlayerResponse> {
   const { root, named } = orderQueryList(stages);
-  // The dialect comes from the datasource, which needs the model first: plan the lookup with any dialect.
-  const variables = stageVariables(options, root);
-  const probe = new StageCatalog(host.catalog, dialectFor('sqlite'), variables, named);
-  const datasource = datasourceOf(sourceModel(root, probe), host.catalog);
+  const datasource = datasourceOf(baseSourceOfQuery(root, host.catalog, named), host.catalog);
   const dialect = dialectFor(dialectOf(datasource));
-  const catalog = new StageCatalog(host.catalog, dialect, variables, named);
+  const catalog = new StageCatalog(host.catalog, dialect, stageVariables(options, root), named);
   const plan = planQuery(root, catalog, { dialect, ...(options.variables ? { variables: options.variables } : {}) });
   if (options.dryRun) return shapeResponse(plan.fields, [], plan.sql, false);
   const driver = host.openDriver(datasource);

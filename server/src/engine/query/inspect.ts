@@ -1,9 +1,7 @@
 import type { ColumnDef, ModelDef, QueryDef } from '../schema/types';
 import { TIME_TYPES } from '../vocabulary';
-import { executeQuery, type EngineHost, type ExecuteOptions } from './execute';
-import { dialectFor } from '../sql/dialect';
+import { executeQuery, stageCatalogFor, type EngineHost, type ExecuteOptions } from './execute';
 import { modelNotFound } from './errors';
-import { StageCatalog } from './stages';
 
 /** SLayer's profiling limits: the top values shown, kept, and fetched to detect overflow. */
 const SHOWN_VALUES = 20;
@@ -76,9 +74,7 @@ export async function inspectModel(
   const stored = host.catalog.getModel(name);
   if (!stored) throw modelNotFound(name, host.catalog.modelNames());
   // A query-backed model is profiled through its virtual columns, whatever its cache says.
-  const model = stored.source_queries
-    ? (new StageCatalog(host.catalog, dialectFor('sqlite'), {}).getModel(name) ?? stored)
-    : stored;
+  const model = stored.source_queries ? stageCatalogFor(stored, host.catalog).virtualize(stored) : stored;
   const count = await executeQuery(query(model, { measures: [{ formula: '*:count' }] }), host, options);
   const rowCount = Number(count.data[0]?.[`${model.name}._count`] ?? 0);
   const ranges = await rangeSamples(model, model.columns, host, options);

@@ -1,7 +1,7 @@
 import type { ModelCatalog } from '../catalog';
 import type { ColumnDef, DataType, DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { invalidQuery } from './errors';
+import { invalidQuery, modelNotFound } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
 import { mergeVariables, type Variables } from './variables';
 
@@ -177,6 +177,42 @@ export class StageCatalog implements ModelCatalog {
     };
     return { model, cache: { columns, backing_query_sql: backing, data_source: source.data_source } };
   }
+}
+
+/** The model whose table a query finally reads, and the data source that model names. */
+export interface BaseSource {
+  model: string;
+  dataSource: string;
+}
+
+/**
+ * Where a query's rows come from, found by following source names through
+ * named stages and query-backed models down to a table model; nothing is
+ * planned. The data source picks the dialect every stage is planned in.
+ */
+export function baseSourceOfQuery(
+  query: QueryDef,
+  catalog: ModelCatalog,
+  named: ReadonlyMap<string, QueryDef> = new Map(),
+  seen: readonly string[] = [],
+): BaseSource {
+  const source = query.source_model;
+  if (source.kind === 'inline') return baseSourceOfModel(source.model, catalog, seen);
+  const name = source.kind === 'name' ? source.name : source.extension.source_name;
+  if (seen.includes(name)) throw invalidQuery(`Circular query reference: ${[...seen, name].join(' -> ')}.`);
+  const stage = named.get(name);
+  if (stage) return baseSourceOfQuery(stage, catalog, named, [...seen, name]);
+  const model = catalog.getModel(name);
+  if (!model) throw modelNotFound(name, catalog.modelNames());
+  return baseSourceOfModel(model, catalog, [...seen, name]);
+}
+
+export function baseSourceOfModel(model: ModelDef, catalog: ModelCatalog, seen: readonly string[] = []): BaseSource {
+  const stages = model.source_queries ?? [];
+  const last = stages[stages.length - 1];
+  if (!last) return { model: model.name, dataSource: model.data_source };
+  const named = new Map(stages.flatMap((stage) => (stage.name ? [[stage.name, stage] as const] : [])));
+  return baseSourceOfQuery(last, catalog, named, seen);
 }
 
 /** A stored stage may only read stages defined above it: not itself, not one below. */
