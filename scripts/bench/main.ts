@@ -19,7 +19,13 @@ import { openDriver } from '../../server/src/engine/drivers/connect';
 import { executeQuery } from '../../server/src/engine/query/execute';
 import { planQuery } from '../../server/src/engine/query/plan';
 import { StageCatalog } from '../../server/src/engine/query/stages';
-import type { DatasourceDef, ModelDef, QueryDef } from '../../server/src/engine/schema/types';
+import {
+  columnDef,
+  modelDef,
+  type DatasourceDef,
+  type ModelDef,
+  type QueryDef,
+} from '../../server/src/engine/schema/types';
 import { dialectFor } from '../../server/src/engine/sql/dialect';
 import { discoverWorkspace } from '../../server/src/workspace/discovery';
 import { PathMatcher } from '../../server/src/workspace/glob';
@@ -171,34 +177,16 @@ async function writeEvents(file: string): Promise<void> {
 }
 
 function eventsModel(): ModelDef {
-  const column = (
-    name: string,
-    type: ModelDef['columns'][number]['type'],
-    primary = false,
-  ): ModelDef['columns'][number] => ({
-    name,
-    type,
-    primary_key: primary,
-    hidden: false,
-  });
-  return {
-    version: 7,
-    name: 'events',
+  return modelDef('events', {
     data_source: 'bench',
     sql_table: 'events',
-    query_variables: {},
     columns: [
-      column('id', 'INT', true),
-      column('account', 'INT'),
-      column('amount', 'DOUBLE'),
-      column('happened_at', 'TIMESTAMP'),
+      columnDef('id', 'INT', { primary_key: true }),
+      columnDef('account', 'INT'),
+      columnDef('amount', 'DOUBLE'),
+      columnDef('happened_at', 'TIMESTAMP'),
     ],
-    measures: [],
-    aggregations: [],
-    joins: [],
-    filters: [],
-    hidden: false,
-  };
+  });
 }
 
 async function benchEndToEnd(): Promise<void> {

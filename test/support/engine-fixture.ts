@@ -14,7 +14,7 @@ import { writeSqlite } from '../../scripts/demo/write-sqlite';
 import { StaticCatalog } from '../../server/src/engine/catalog';
 import { openDriver } from '../../server/src/engine/drivers/connect';
 import type { EngineHost } from '../../server/src/engine/query/execute';
-import type { ColumnDef, DatasourceDef, ModelDef } from '../../server/src/engine/schema/types';
+import { columnDef, modelDef, type DatasourceDef, type ModelDef } from '../../server/src/engine/schema/types';
 import { postgresUrl } from './postgres';
 
 export type DriverName = 'sqlite' | 'duckdb' | 'postgres';
@@ -119,24 +119,11 @@ async function dropSchema(url: string, schema: string): Promise<void> {
 // Models
 // ---------------------------------------------------------------------------
 
-function column(name: string, type: ColumnDef['type'], extra: Partial<ColumnDef> = {}): ColumnDef {
-  return { name, type, primary_key: false, hidden: false, ...extra };
-}
+const column = columnDef;
 
+/** Every fixture model reads the `shop` data source. */
 function model(name: string, fields: Partial<ModelDef>): ModelDef {
-  return {
-    version: 7,
-    name,
-    data_source: 'shop',
-    query_variables: {},
-    columns: [],
-    measures: [],
-    aggregations: [],
-    joins: [],
-    filters: [],
-    hidden: false,
-    ...fields,
-  };
+  return modelDef(name, { data_source: 'shop', ...fields });
 }
 
 /** The fixture's models: every feature the engine tests pin, on the demo's tables. */

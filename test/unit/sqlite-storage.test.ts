@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
 import { ErrorCode, isSlayerError } from '../../shared/src/errors';
-import type { ModelDef } from '../../server/src/engine/schema/types';
+import { modelDef, type ModelDef } from '../../server/src/engine/schema/types';
 import { SqliteStorage } from '../../server/src/storage/sqlite-storage';
 import type { CacheUpdates } from '../../server/src/storage/types';
 import { bundleScript } from '../support/bundle';
@@ -26,9 +26,7 @@ function dbFile(): string {
 }
 
 function queryBacked(description: string): ModelDef {
-  return {
-    version: 7,
-    name: 'monthly',
+  return modelDef('monthly', {
     description,
     data_source: 'shop',
     source_queries: [
@@ -40,15 +38,10 @@ function queryBacked(description: string): ModelDef {
         distinct_dimension_values: true,
       },
     ],
-    query_variables: {},
-    columns: [],
-    measures: [],
-    aggregations: [],
     joins: [{ target_model: 'stores', join_pairs: [['store_id', 'id']], join_type: 'left' }],
     filters: ['amount > 0'],
-    hidden: false,
     meta: { owner: 'ana' },
-  };
+  });
 }
 
 const UPDATES: CacheUpdates = {

@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parseDocument } from 'yaml';
 import { ErrorCode, isSlayerError } from '../../shared/src/errors';
-import type { ModelDef } from '../../server/src/engine/schema/types';
+import { columnDef, modelDef, type ModelDef } from '../../server/src/engine/schema/types';
 import { acquireFileLock } from '../../server/src/storage/file-lock';
 import { revisionOf } from '../../server/src/storage/revision';
 import type { CacheUpdates } from '../../server/src/storage/types';
@@ -227,20 +227,12 @@ describe('recoverStorage', () => {
 });
 
 function model(overrides: Partial<ModelDef>): ModelDef {
-  return {
-    version: 7,
-    name: 'customers',
+  return modelDef('customers', {
     data_source: 'shop',
     sql_table: 'customers',
-    query_variables: {},
-    columns: [{ name: 'id', type: 'INT', primary_key: true, hidden: false }],
-    measures: [],
-    aggregations: [],
-    joins: [],
-    filters: [],
-    hidden: false,
+    columns: [columnDef('id', 'INT', { primary_key: true })],
     ...overrides,
-  };
+  });
 }
 
 describe('YamlStorage: get, list, save, delete', () => {

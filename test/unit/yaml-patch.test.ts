@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, isSlayerError } from '../../shared/src/errors';
-import type { ColumnDef } from '../../server/src/engine/schema/types';
+import { columnDef, type ColumnDef } from '../../server/src/engine/schema/types';
 import type { CacheUpdates } from '../../server/src/storage/types';
 import { patchYamlText } from '../../server/src/storage/yaml-patch';
 import {
@@ -23,9 +23,7 @@ import {
 const QUERY_BACKED: CacheKeyOptions = { columnsAreCache: true };
 const TABLE_BACKED: CacheKeyOptions = { columnsAreCache: false };
 
-function column(name: string, type: ColumnDef['type'], extra: Partial<ColumnDef> = {}): ColumnDef {
-  return { name, type, primary_key: false, hidden: false, ...extra };
-}
+const column = columnDef;
 
 const NEW_COLUMNS: ColumnDef[] = [
   column('stores__name', 'TEXT'),

@@ -9,7 +9,7 @@ import { DriverPool } from '../engine/drivers/pool';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
 import { inspectModel, type ModelInspection } from '../engine/query/inspect';
-import type { ModelDef, QueryDef } from '../engine/schema/types';
+import { modelDef, type ModelDef, type QueryDef } from '../engine/schema/types';
 import { YamlStorage } from '../storage/yaml-storage';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
 import { CacheRefresher } from './cache-refresh';
@@ -155,7 +155,7 @@ export class EngineRequests {
     const catalog = this.host.index.catalogFor(root);
     if (catalog.getModel(name))
       throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
-    const draft: ModelDef = { ...newModel(name), source_queries: [...stages] };
+    const draft = modelDef(name, { source_queries: [...stages] });
     // Warm the cache now, so SLayer and the editor both see columns before the first run.
     const cache = stageCatalogFor(draft, catalog).cacheOf(draft);
     const model: ModelDef = { ...draft, ...cache };
@@ -177,21 +177,6 @@ export class EngineRequests {
     }
     return undefined;
   }
-}
-
-function newModel(name: string): ModelDef {
-  return {
-    version: 7,
-    name,
-    data_source: '',
-    query_variables: {},
-    columns: [],
-    measures: [],
-    aggregations: [],
-    joins: [],
-    filters: [],
-    hidden: false,
-  };
 }
 
 function stripBom(text: string): string {

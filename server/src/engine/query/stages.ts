@@ -1,5 +1,12 @@
 import type { ModelCatalog } from '../catalog';
-import type { ColumnDef, DataType, DatasourceDef, ModelDef, QueryDef } from '../schema/types';
+import {
+  modelDef,
+  type ColumnDef,
+  type DataType,
+  type DatasourceDef,
+  type ModelDef,
+  type QueryDef,
+} from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
 import { invalidQuery, modelNotFound } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
@@ -162,19 +169,7 @@ export class StageCatalog implements ModelCatalog {
     const q = (text: string): string => this.dialect.quoteIdentifier(text);
     const renames = plan.fields.map((field, i) => `${q(field.key)} AS ${q(columns[i]?.name ?? field.key)}`);
     const backing = `SELECT ${renames.join(', ')} FROM (${plan.sql}) AS _inner`;
-    const model: ModelDef = {
-      version: 7,
-      name,
-      data_source: source.data_source,
-      sql: backing,
-      query_variables: {},
-      columns,
-      measures: [],
-      aggregations: [],
-      joins: [],
-      filters: [],
-      hidden: false,
-    };
+    const model = modelDef(name, { data_source: source.data_source, sql: backing, columns });
     return { model, cache: { columns, backing_query_sql: backing, data_source: source.data_source } };
   }
 }

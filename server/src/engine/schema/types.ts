@@ -165,5 +165,27 @@ export interface QueryDef {
 }
 
 export const CURRENT_MODEL_VERSION = 7;
+
+/** A model with SLayer's defaults for every list and flag; `fields` set the rest. */
+export function modelDef(name: string, fields: Partial<ModelDef> = {}): ModelDef {
+  return {
+    version: CURRENT_MODEL_VERSION,
+    name,
+    data_source: '',
+    query_variables: {},
+    columns: [],
+    measures: [],
+    aggregations: [],
+    joins: [],
+    filters: [],
+    hidden: false,
+    ...fields,
+  };
+}
+
+/** A column with SLayer's defaults (not a key, not hidden). */
+export function columnDef(name: string, type: DataType, fields: Partial<ColumnDef> = {}): ColumnDef {
+  return { name, type, primary_key: false, hidden: false, ...fields };
+}
 export const CURRENT_QUERY_VERSION = 3;
 export const CURRENT_DATASOURCE_VERSION = 2;
