@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { DuckDBInstance, dateValue, timestampValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { DEMO_TABLES, tableRows } from './data';
+import { createTableSql } from './ddl';
 import type { CellValue, ColumnKind, ColumnSpec, DemoData, TableSpec } from './data';
 
 /** Money is DOUBLE, not REAL: DuckDB's REAL is single precision and would lose cents. */
@@ -29,7 +30,7 @@ export async function writeDuckdb(path: string, data: DemoData): Promise<void> {
     const connection = await instance.connect();
     try {
       for (const table of DEMO_TABLES) {
-        await connection.run(createTableSql(table));
+        await connection.run(createTableSql(table, DUCKDB_TYPES));
         await appendRows(connection, table, data);
       }
       // Folds the WAL into the main file, so readers see a single self-contained file.
@@ -41,22 +42,6 @@ export async function writeDuckdb(path: string, data: DemoData): Promise<void> {
     // Releases the file lock; other processes cannot open the file until then.
     instance.closeSync();
   }
-}
-
-function quote(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
-}
-
-function columnDefinition(column: ColumnSpec): string {
-  const parts = [quote(column.name), DUCKDB_TYPES[column.kind]];
-  if (column.primaryKey) parts.push('PRIMARY KEY');
-  else if (!column.nullable) parts.push('NOT NULL');
-  if (column.references) parts.push(`REFERENCES ${quote(column.references)} ("id")`);
-  return parts.join(' ');
-}
-
-function createTableSql(table: TableSpec): string {
-  return `CREATE TABLE ${quote(table.name)} (\n  ${table.columns.map(columnDefinition).join(',\n  ')}\n)`;
 }
 
 /** The appender bypasses SQL parsing entirely, which is what keeps 100k+ rows well under a second. */

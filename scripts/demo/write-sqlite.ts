@@ -5,7 +5,8 @@
 import { rmSync } from 'node:fs';
 import { Database } from 'node-sqlite3-wasm';
 import { DEMO_TABLES, tableRows } from './data';
-import type { CellValue, ColumnKind, ColumnSpec, DemoData, TableSpec } from './data';
+import { createTableSql, quoteIdentifier } from './ddl';
+import type { CellValue, ColumnKind, DemoData, TableSpec } from './data';
 
 /**
  * Declared types matter even though SQLite stores by affinity: SLayer's
@@ -39,11 +40,11 @@ export function writeSqlite(path: string, data: DemoData): void {
     // during the bulk load buys nothing and costs seconds.
     db.exec('PRAGMA synchronous = OFF');
     for (const table of DEMO_TABLES) {
-      db.exec(createTableSql(table));
+      db.exec(createTableSql(table, SQLITE_TYPES));
       insertRows(db, table, data);
     }
     for (const [table, column] of INDEXED_COLUMNS) {
-      db.exec(`CREATE INDEX ${quote(`idx_${table}_${column}`)} ON ${quote(table)} (${quote(column)})`);
+      db.exec(`CREATE INDEX ${quoteIdentifier(`idx_${table}_${column}`)} ON ${quoteIdentifier(table)} (${quoteIdentifier(column)})`);
     }
   } finally {
     db.close();
@@ -56,22 +57,6 @@ function removeDatabaseFiles(path: string): void {
   }
 }
 
-function quote(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
-}
-
-function columnDefinition(column: ColumnSpec): string {
-  const parts = [quote(column.name), SQLITE_TYPES[column.kind]];
-  if (column.primaryKey) parts.push('PRIMARY KEY');
-  else if (!column.nullable) parts.push('NOT NULL');
-  if (column.references) parts.push(`REFERENCES ${quote(column.references)} ("id")`);
-  return parts.join(' ');
-}
-
-function createTableSql(table: TableSpec): string {
-  return `CREATE TABLE ${quote(table.name)} (\n  ${table.columns.map(columnDefinition).join(',\n  ')}\n)`;
-}
-
 /** SQLite has no boolean storage class; 0/1 is what every SQLite tool expects. */
 function toSqliteValue(value: CellValue): string | number | null {
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -79,9 +64,9 @@ function toSqliteValue(value: CellValue): string | number | null {
 }
 
 function insertRows(db: Database, table: TableSpec, data: DemoData): void {
-  const columns = table.columns.map((column) => quote(column.name)).join(', ');
+  const columns = table.columns.map((column) => quoteIdentifier(column.name)).join(', ');
   const placeholders = table.columns.map(() => '?').join(', ');
-  const statement = db.prepare(`INSERT INTO ${quote(table.name)} (${columns}) VALUES (${placeholders})`);
+  const statement = db.prepare(`INSERT INTO ${quoteIdentifier(table.name)} (${columns}) VALUES (${placeholders})`);
   db.exec('BEGIN');
   try {
     for (const row of tableRows(data, table.name)) {

@@ -8,7 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
-import { DEMO_TABLES, generateDemoData, tableRows, type DemoData, type TableSpec } from '../../scripts/demo/data';
+import {
+  DEMO_TABLES,
+  generateDemoData,
+  tableRows,
+  type ColumnKind,
+  type DemoData,
+  type TableSpec,
+} from '../../scripts/demo/data';
+import { createTableSql } from '../../scripts/demo/ddl';
 import { writeDuckdb } from '../../scripts/demo/write-duckdb';
 import { writeSqlite } from '../../scripts/demo/write-sqlite';
 import { StaticCatalog } from '../../server/src/engine/catalog';
@@ -62,7 +70,7 @@ export async function createEngineFixture(): Promise<EngineFixture> {
 // Postgres loading
 // ---------------------------------------------------------------------------
 
-const PG_TYPES: Record<string, string> = {
+const PG_TYPES: Record<ColumnKind, string> = {
   integer: 'INTEGER',
   real: 'DOUBLE PRECISION',
   text: 'TEXT',
@@ -83,8 +91,7 @@ async function writePostgres(url: string, schema: string, data: DemoData): Promi
 }
 
 async function loadTable(client: pg.Client, schema: string, table: TableSpec, data: DemoData): Promise<void> {
-  const columns = table.columns.map((c) => `"${c.name}" ${PG_TYPES[c.kind] ?? 'TEXT'}`).join(', ');
-  await client.query(`CREATE TABLE "${schema}"."${table.name}" (${columns})`);
+  await client.query(createTableSql(table, PG_TYPES, schema));
   const rows = tableRows(data, table.name);
   const names = table.columns.map((c) => c.name);
   const batch = 500;
