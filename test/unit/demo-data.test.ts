@@ -13,6 +13,12 @@ import { generateDemo } from '../../scripts/demo/generate';
 import { writeSlayerFolder } from '../../scripts/demo/slayer-folder';
 import { writeDuckdb } from '../../scripts/demo/write-duckdb';
 import { writeSqlite } from '../../scripts/demo/write-sqlite';
+import {
+  ALL_TRANSFORMS,
+  BUILTIN_AGGREGATIONS,
+  DEFAULT_AGGREGATIONS_BY_TYPE,
+  PRIMARY_KEY_AGGREGATIONS,
+} from '../../server/src/engine/vocabulary';
 
 const SMALL: DemoDataOptions = { seed: 7, orders: 2000, startDate: '2023-01-01', months: 24 };
 /** First day after the 24 months starting 2023-01-01. */
@@ -301,52 +307,9 @@ test('DuckDB round trip: row counts, totals and column types read back through @
 
 const TABLE_MODELS = ['customers', 'stores', 'products', 'supplies', 'orders', 'order_items'];
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const TRANSFORMS = new Set([
-  'cumsum',
-  'change',
-  'change_pct',
-  'time_shift',
-  'first',
-  'last',
-  'lag',
-  'lead',
-  'consecutive_periods',
-  'rank',
-  'percent_rank',
-  'dense_rank',
-  'ntile',
-]);
-const BUILTIN_AGGREGATIONS = new Set([
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'count',
-  'count_distinct',
-  'count_distinct_approx',
-  'first',
-  'last',
-  'weighted_avg',
-  'median',
-  'percentile',
-  'stddev_samp',
-  'stddev_pop',
-  'var_samp',
-  'var_pop',
-  'corr',
-  'covar_samp',
-  'covar_pop',
-]);
-const NON_NUMERIC_AGGREGATIONS = ['count', 'count_distinct', 'count_distinct_approx', 'first', 'last', 'min', 'max'];
-const AGGREGATIONS_BY_TYPE: Record<string, Set<string>> = {
-  INT: BUILTIN_AGGREGATIONS,
-  DOUBLE: BUILTIN_AGGREGATIONS,
-  TEXT: new Set(NON_NUMERIC_AGGREGATIONS),
-  DATE: new Set(NON_NUMERIC_AGGREGATIONS),
-  TIMESTAMP: new Set(NON_NUMERIC_AGGREGATIONS),
-  BOOLEAN: new Set([...NON_NUMERIC_AGGREGATIONS, 'sum']),
-};
-const PRIMARY_KEY_AGGREGATIONS = new Set(['count', 'count_distinct', 'count_distinct_approx']);
+const TRANSFORMS = ALL_TRANSFORMS;
+/** Indexed by the type a YAML file declares, which may be anything: an unknown type finds no entry. */
+const AGGREGATIONS_BY_TYPE: Readonly<Record<string, ReadonlySet<string>>> = DEFAULT_AGGREGATIONS_BY_TYPE;
 const SLAYER_TYPE_FOR_KIND: Record<ColumnKind, string> = {
   integer: 'INT',
   real: 'DOUBLE',
