@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { isDeepStrictEqual } from 'node:util';
 import { parseSlayerDocument } from '../engine/document';
 import type { ModelCatalog } from '../engine/catalog';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
-import type { ColumnDef, ModelDef } from '../engine/schema/types';
+import type { ModelDef } from '../engine/schema/types';
 import { revisionOf } from '../storage/revision';
+import { cacheWouldChange, modelToPlain } from '../storage/cache-values';
 import type { CacheUpdates, ModelStorage, PatchResult } from '../storage/types';
 
 /** Why a refresh wrote nothing; none of these is an error for the user. */
@@ -125,22 +125,20 @@ function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-const CACHE_COLUMN_FIELDS = ['name', 'sql', 'type', 'primary_key', 'hidden', 'label', 'format'] as const;
-
-function comparable(columns: readonly ColumnDef[]): Record<string, unknown>[] {
-  return columns.map((column) =>
-    Object.fromEntries(CACHE_COLUMN_FIELDS.flatMap((key) => (column[key] === undefined ? [] : [[key, column[key]]]))),
-  );
-}
-
-/** Only the fields that differ from what the file holds; undefined when it is current. */
+/**
+ * Only the cache fields that differ from what the file holds, by the storage's
+ * own rule of "equal" (so a refresh that would change nothing takes no lock);
+ * undefined when the cache is current.
+ */
 export function queryBackedUpdates(model: ModelDef, catalog: ModelCatalog): CacheUpdates | undefined {
   if (!model.source_queries) return undefined;
   const cache = stageCatalogFor(model, catalog).cacheOf(model);
+  const stored = modelToPlain(model);
   const updates: CacheUpdates = {};
-  if (!isDeepStrictEqual(comparable(model.columns), comparable(cache.columns))) updates.columns = cache.columns;
-  if (model.backing_query_sql !== cache.backing_query_sql) updates.backing_query_sql = cache.backing_query_sql;
-  if (model.data_source !== cache.data_source) updates.data_source = cache.data_source;
+  for (const key of ['columns', 'backing_query_sql', 'data_source'] as const) {
+    const single: CacheUpdates = { [key]: cache[key] };
+    if (cacheWouldChange(stored, single)) Object.assign(updates, single);
+  }
   return Object.keys(updates).length > 0 ? updates : undefined;
 }
 
@@ -149,21 +147,16 @@ export function sampleUpdates(
   model: ModelDef,
   inspection: { columns: readonly ColumnProfile[] },
 ): CacheUpdates | undefined {
+  const stored = modelToPlain(model);
   const samples: NonNullable<CacheUpdates['column_samples']> = {};
   for (const profile of inspection.columns) {
-    const stored = model.columns.find((column) => column.name === profile.name);
-    if (!stored || profile.sampled === null) continue;
-    const current = {
-      sampled: stored.sampled ?? null,
-      sampled_values: stored.sampled_values ?? null,
-      distinct_count: stored.distinct_count ?? null,
-    };
+    if (profile.sampled === null || !model.columns.some((column) => column.name === profile.name)) continue;
     const fresh = {
       sampled: profile.sampled,
       sampled_values: profile.sampled_values,
       distinct_count: profile.distinct_count,
     };
-    if (!isDeepStrictEqual(current, fresh)) samples[profile.name] = fresh;
+    if (cacheWouldChange(stored, { column_samples: { [profile.name]: fresh } })) samples[profile.name] = fresh;
   }
   return Object.keys(samples).length > 0 ? { column_samples: samples } : undefined;
 }
