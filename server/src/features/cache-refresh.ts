@@ -7,6 +7,7 @@ import type { ModelDef } from '../engine/schema/types';
 import { revisionOf } from '../storage/revision';
 import { cacheWouldChange, modelToPlain } from '../storage/cache-values';
 import type { CacheUpdates, ModelStorage, PatchResult } from '../storage/types';
+import { stripBom } from '../engine/schema/source';
 
 /** Why a refresh wrote nothing; none of these is an error for the user. */
 export type RefreshOutcome =
@@ -119,10 +120,6 @@ export class CacheRefresher {
     if (!result.changed) return { kind: 'unchanged' };
     return { kind: 'written', revision: result.revision };
   }
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { FileState, WorkspaceIndex } from '../workspace/index';
 import { CacheRefresher } from './cache-refresh';
 import { hoverModelFile } from './hover';
 import { runQueryFile } from './run-query';
+import { stripBom } from '../engine/schema/source';
 
 export interface EngineRequestHost {
   index: WorkspaceIndex;
@@ -177,8 +178,4 @@ export class EngineRequests {
     }
     return undefined;
   }
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

@@ -26,6 +26,7 @@ import { recoverStorage } from './recover';
 import { revisionOf } from './revision';
 import type { CacheUpdates, ModelStorage, PatchRefusal, PatchRequest, PatchResult, StoredModel } from './types';
 import { patchYamlText } from './yaml-patch';
+import { stripBom } from '../engine/schema/source';
 
 export { recoverStorage, type RecoveryReport } from './recover';
 
@@ -384,8 +385,7 @@ async function yamlFilesIn(dir: string): Promise<string[]> {
 
 async function readStored(file: string): Promise<StoredModel> {
   const bytes = await readFile(file);
-  const raw = bytes.toString('utf8');
-  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+  const text = stripBom(bytes.toString('utf8'));
   const parsed = parseSlayerDocument('model', text, { warnOnUnknownFields: false });
   if (!parsed.model) {
     const first = parsed.parseProblems[0]?.message ?? 'not a model';

@@ -6,6 +6,7 @@ import { checkSlayerDocument, parseSlayerDocument, type ParsedDocument } from '.
 import type { Problem } from '../engine/schema/problems';
 import type { DatasourceDef, ModelDef, QueryDef } from '../engine/schema/types';
 import { classifyPath, type Classified } from './classify';
+import { stripBom } from '../engine/schema/source';
 
 export interface IndexOptions {
   warnOnUnknownFields: boolean;
@@ -253,10 +254,6 @@ export class WorkspaceIndex {
 
 function declarationKey(root: string | undefined, model: ModelDef): string {
   return `${root ?? ''}\u0000${model.data_source}\u0000${model.name}`;
-}
-
-function stripBom(text: string): string {
-  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** Names other files may refer to: a model's name, a datasource's name, a query file's stage names. */

@@ -41,3 +41,8 @@ export class LineIndex {
     return { line: low, character: offset - (this.lineStarts[low] ?? 0) };
   }
 }
+
+/** Text without a leading UTF-8 byte order mark: editors and YAML parsers see the same characters. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
