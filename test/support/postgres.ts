@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const SCRIPT = path.resolve(__dirname, '../../scripts/pg-test-server.sh');
 let starting: Promise<string> | undefined;
@@ -30,4 +31,15 @@ export async function postgresUrl(): Promise<string> {
   if (fromEnv) return fromEnv;
   starting ??= startServer();
   return starting;
+}
+
+/** One client for the length of `work`, always closed. */
+export async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }

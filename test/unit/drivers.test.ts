@@ -13,7 +13,6 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Database } from 'node-sqlite3-wasm';
-import pg from 'pg';
 import { ErrorCode, SlayerError } from '../../shared/src/errors';
 import { openDriver, redactCredentials, resolveEnvReferences } from '../../server/src/engine/drivers/connect';
 import {
@@ -35,7 +34,7 @@ import {
 } from '../../server/src/engine/drivers/sqlite-functions';
 import type { Dialect, Driver } from '../../server/src/engine/drivers/types';
 import type { DatasourceDef } from '../../server/src/engine/schema/types';
-import { postgresUrl } from '../support/postgres';
+import { postgresUrl, withPostgres } from '../support/postgres';
 
 // ---------------------------------------------------------------------------
 // The generated table
@@ -168,16 +167,6 @@ async function writeDuckdbElsewhere(file: string, statement: string): Promise<vo
   });
 }
 
-async function withPg<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -222,7 +211,7 @@ before(async () => {
   pgUrl = await postgresUrl();
   writeSqlite(path.join(dir, 'items.sqlite'), [createTable('DOUBLE'), insertItems()]);
   await writeDuckdb(path.join(dir, 'items.duckdb'), [createTable('DOUBLE'), insertItems()]);
-  await withPg(pgUrl, async (client) => {
+  await withPostgres(pgUrl, async (client) => {
     await client.query(`CREATE SCHEMA ${schema}`);
     await client.query(`SET search_path TO ${schema}`);
     await client.query(createTable('DOUBLE PRECISION'));
@@ -233,7 +222,7 @@ before(async () => {
 
 after(async () => {
   await Promise.all(DIALECTS.map((dialect) => drivers[dialect]?.close()));
-  if (pgUrl) await withPg(pgUrl, (client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  if (pgUrl) await withPostgres(pgUrl, (client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -58,13 +58,20 @@ export function parseSlayerDocument(kind: SlayerFileKind, text: string, options:
     return parsed;
   }
   ctx.record([], root);
-  if (kind === 'model') parsed.model = decodeModel(root, ctx, [], decodeQuery);
+  if (kind === 'model') parsed.model = withDefect(decodeModel(root, ctx, [], decodeQuery), sink.problems, text);
   else if (kind === 'datasource') parsed.datasource = decodeDatasource(root, ctx, []);
   else {
     parsed.queryIsList = !isMap(root);
     parsed.queries = decodeQueryFile(root, ctx, []);
   }
   return parsed;
+}
+
+function withDefect(model: ModelDef | undefined, problems: readonly Problem[], text: string): ModelDef | undefined {
+  const error = problems.find((problem) => problem.severity === 'error');
+  if (!model || !error) return model;
+  const line = text.slice(0, error.span.start).split('\n').length;
+  return { ...model, defect: `${error.message} (line ${line})` };
 }
 
 function reportEmpty(kind: SlayerFileKind, sink: ProblemSink): void {

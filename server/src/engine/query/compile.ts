@@ -29,6 +29,12 @@ export interface CompileContext {
   namedMeasure(name: string, ref: NameRef): SqlTemplate | undefined;
   /** A transform call (`cumsum(x)`); absent where transforms cannot be (row filters). */
   transform?(call: Call): SqlTemplate;
+  /**
+   * A column read outside any aggregate in an aggregate formula. Only a
+   * query dimension has one value per group; anything else would be read
+   * from an arbitrary row of the group (SQLite) or rejected (Postgres).
+   */
+  groupedColumn?(ref: NameRef): SqlTemplate;
 }
 
 export function compileExpr(expr: Expr, ctx: CompileContext): SqlTemplate {
@@ -95,6 +101,7 @@ function compileRef(ref: NameRef, ctx: CompileContext): SqlTemplate {
     const named = ctx.namedMeasure(ref.path[0] ?? '', ref);
     if (named) return named;
   }
+  if (ctx.aggregates && ctx.groupedColumn) return ctx.groupedColumn(ref);
   return [ctx.scope.resolveColumn(ref.path).sql];
 }
 

@@ -53,8 +53,19 @@ export function withFormulaContext(
   span?: { start: number; end: number },
 ): SlayerError {
   const where = span ? locate(formula, span.start, span.end) : `\n  ${formula}`;
-  return new SlayerError(error.code, `${what}: ${error.message}${where}`, {
+  // Messages that already name what failed (SLayer's "Filter 'x' references ...") are not prefixed twice.
+  const message = error.message.startsWith(what) ? error.message : `${what}: ${error.message}`;
+  return new SlayerError(error.code, `${message}${where}`, {
     ...(error.suggestion === undefined ? {} : { suggestion: error.suggestion }),
     cause: error,
   });
+}
+
+/** A model whose file did not decode cleanly is never read: what decoding dropped would change its numbers. */
+export function requireSound(model: ModelDef): ModelDef {
+  if (model.defect === undefined) return model;
+  throw invalidQuery(
+    `Model '${model.name}' has errors in its file, so a query on it could silently lose part of its definition: ` +
+      `${model.defect}. Fix the file first.`,
+  );
 }

@@ -18,7 +18,8 @@ import { ALL_TRANSFORMS, normalizeAggregationName, RANK_TRANSFORMS, TIME_TYPES }
 import { parseDuration, wholePeriodFilters, type DurationPart } from './periods';
 import { aggregateSql, resolveAggregate, type AggregateSpec } from './aggregate';
 import { compileExpr, FormulaFailure, type CompileContext } from './compile';
-import { invalidQuery, modelNotFound, unknownName, withFormulaContext } from './errors';
+import { CrossPlacement, targetWithJoinBack } from './cross-model';
+import { invalidQuery, modelNotFound, requireSound, unknownName, withFormulaContext } from './errors';
 import { SourceScope } from './scope';
 import { render, slotsOf, sql, type SqlTemplate } from './template';
 import {
@@ -108,11 +109,13 @@ export function planQuery(query: QueryDef, catalog: ModelCatalog, options: PlanO
 export function sourceModel(query: QueryDef, catalog: ModelCatalog): ModelDef {
   const source = query.source_model;
   if (source.kind === 'inline') {
+    requireSound(source.model);
     return source.model.source_queries && catalog.virtualize ? catalog.virtualize(source.model) : source.model;
   }
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
   const model = catalog.getModel(name);
   if (!model) throw modelNotFound(name, catalog.modelNames());
+  requireSound(model);
   if (source.kind === 'name') return model;
   const extension = source.extension;
   return {
@@ -180,9 +183,11 @@ class Planner {
     { column: string; orderSql: string; descending: boolean; filterSql?: string }
   >();
   /** Filters that only touch columns, kept as trees so cross-model sub-queries can re-root them. */
-  private readonly rowFilters: Expr[] = [];
+  private readonly rowFilters: { expr: Expr; text: string }[] = [];
   /** The measure or filter being compiled, for SLayer's "Field 'x' (cumsum)" messages. */
   private currentField: string | undefined;
+  /** What the aggregate formula being compiled is, for the message when it reads an ungrouped column. */
+  private compiling: { role: 'measure' | 'filter' | 'order'; text: string } = { role: 'measure', text: '' };
   private limit: number | undefined;
   private offset: number | undefined;
   private grouped = true;
@@ -297,6 +302,7 @@ class Planner {
     }
     // Compiled before naming: a bad reference is reported with its place in the formula.
     this.currentField = measure.name ?? saved?.name ?? publicFieldName(formula);
+    this.compiling = { role: 'measure', text: formula };
     const template = this.compileOrExplain(expr, formula, `Measure '${measure.name ?? formula}'`);
     this.currentField = undefined;
     const name = measure.name ?? saved?.name ?? this.defaultName(expr, formula);
@@ -421,7 +427,37 @@ class Planner {
       aggregate: (ref) => this.slotFor(ref),
       namedMeasure: (name, ref) => this.expandNamed(name, ref, chain),
       transform: (call) => this.transformSlot(call, chain),
+      groupedColumn: (ref) => this.groupedColumn(ref),
     };
+  }
+
+  /** A column in an aggregate formula stands for its dimension; any other column is SLayer's error. */
+  private groupedColumn(ref: NameRef): SqlTemplate {
+    const name = ref.path.join('.');
+    const { role, text } = this.compiling;
+    if (role === 'measure') {
+      const fixed = `${text.slice(0, ref.span.start)}${name}:sum${text.slice(ref.span.end)}`;
+      const message =
+        ref.path.length > 1
+          ? `Cross-model measure '${name}' must include an aggregation (e.g., '${name}:sum').`
+          : `Bare measure name '${name}' is not valid. Use colon syntax (e.g., '${name}:sum', '${name}:avg'). For COUNT(*), use '*:count'.`;
+      throw invalidQuery(message, fixed);
+    }
+    const resolved = this.scope.resolveColumn(ref.path);
+    const dimension = this.dimensions.find((d) => d.granularity === undefined && d.sql === resolved.sql);
+    if (dimension) return [{ slot: `${DIMENSION_SLOT}${dimension.key}` }];
+    const bucketed = this.dimensions.some((d) => d.granularity !== undefined && d.parts.join('.') === name);
+    const why = bucketed ? ` It is a time dimension here, so each group holds a range of its values.` : '';
+    if (role === 'filter') {
+      throw invalidQuery(
+        `Filter '${text}' references measure and dimension '${name}', but '${name}' is not in the query's ` +
+          `dimensions or time_dimensions. Add it to dimensions/time_dimensions or split into separate filters.${why}`,
+      );
+    }
+    throw invalidQuery(
+      `Order '${text}' references column '${name}', which is not in the query's dimensions or time_dimensions: ` +
+        `a grouped query can only be ordered by its dimensions and measures.${why}`,
+    );
   }
 
   private rowCtx(): CompileContext {
@@ -438,13 +474,19 @@ class Planner {
       throw invalidQuery(`Circular measure reference: ${[...chain, name].join(' -> ')}.`);
     }
     const expr = parseOrThrow(saved.formula, `Saved measure '${name}'`);
-    const inner = this.compileOrExplain(
-      expr,
-      saved.formula,
-      `Saved measure '${name}'`,
-      this.aggregateContext([...chain, name]),
-    );
-    return sql('(', inner, ')');
+    const outer = this.compiling;
+    this.compiling = { role: 'measure', text: saved.formula };
+    try {
+      const inner = this.compileOrExplain(
+        expr,
+        saved.formula,
+        `Saved measure '${name}'`,
+        this.aggregateContext([...chain, name]),
+      );
+      return sql('(', inner, ')');
+    } finally {
+      this.compiling = outer;
+    }
   }
 
   private dimensionColumn(ref: NameRef): boolean {
@@ -597,15 +639,17 @@ class Planner {
         throw invalidQuery(
           `Filter '${text}' references a measure; distinct_dimension_values: false returns raw rows, so filters may only use columns.`,
         );
+      this.compiling = { role: 'filter', text };
       const template = this.compileOrExplain(expr, text, `Filter '${text}'`);
       // Over plain aggregates: HAVING. Over transforms or cross-model values: a post-filter on the outer layer.
-      if (slotsOf(template).every((slot) => this.localSlots.has(slot))) this.having.push(template);
-      else this.post.push(template);
+      if (slotsOf(template).every((slot) => this.localSlots.has(slot) || isDimensionSlot(slot))) {
+        this.having.push(template);
+      } else this.post.push(template);
       return;
     }
     const template = this.compileOrExplain(expr, text, `Filter '${text}'`, this.rowCtx());
     this.where.push(render(template, () => ''));
-    this.rowFilters.push(expr);
+    this.rowFilters.push({ expr, text });
   }
 
   addOrder(column: string, direction: 'asc' | 'desc'): void {
@@ -615,7 +659,9 @@ class Planner {
       return;
     }
     const expr = parseOrThrow(column, `Order '${column}'`);
-    const template = usesAggregates(expr, (name) => this.isMeasureName(name))
+    // A grouped query is ordered per group, so its order may read aggregates and dimensions, never raw rows.
+    this.compiling = { role: 'order', text: column };
+    const template = this.grouped
       ? this.compileOrExplain(expr, column, `Order '${column}'`)
       : this.compileOrExplain(expr, column, `Order '${column}'`, this.rowCtx());
     this.order.push({ template, direction });
@@ -692,6 +738,8 @@ class Planner {
   }
 
   private aggregateSqlOf(slot: string): string {
+    const dimension = this.dimensionOfSlot(slot);
+    if (dimension) return dimension.sql;
     const local = this.localSlots.get(slot);
     if (!local) throw new SlayerError('SLAYER_INTERNAL', `No aggregate registered for '${slot}'.`);
     return aggregateSql(local.spec, this.scope, this);
@@ -786,8 +834,15 @@ class Planner {
     return lines.join('\n');
   }
 
+  private dimensionOfSlot(slot: string): PlannedDimension | undefined {
+    if (!isDimensionSlot(slot)) return undefined;
+    return this.dimensions.find((d) => d.key === slot.slice(DIMENSION_SLOT.length));
+  }
+
   /** Where a slot's value lives in the layers: aggregates, cross-model values and transforms by prefix. */
   private columnOfSlot(slot: string): string {
+    const dimension = this.dimensionOfSlot(slot);
+    if (dimension) return dimension.key;
     if (this.transforms.has(slot)) return `_t.${slot}`;
     if (this.crossSlots.has(slot)) return `_cm.${slot}`;
     if (this.windowedSlots.has(slot)) return `_wm.${slot}`;
@@ -961,64 +1016,80 @@ class Planner {
 
   /**
    * A cross-model aggregate re-rooted on its own model (SLayer's "re-rooted
-   * sub-query"): dimensions the target can reach survive, the rest drop, and
-   * so do filters on columns it cannot see. That is what keeps a customer's
-   * score from being counted once per order.
+   * sub-query"): it is grouped by the query's dimensions that the target can
+   * reach through its own joins, including a join back to the source, and
+   * joined back on them; the dimensions it cannot reach drop, so the value is
+   * the target's own grain. Every filter of the query applies inside it, or
+   * the query is refused (see CrossPlacement). That is what keeps a
+   * customer's score from being counted once per order.
    */
   private crossCte(cross: CrossSlot): { sql: string; sharedKeys: string[] } {
-    const target = this.scope.reach(this.scope.root, cross.path);
-    const sub = new Planner(target.model, target.model.name, this.catalog, this.dialect);
+    const target = targetWithJoinBack(this.model, cross.path, this.scope.reach(this.scope.root, cross.path).model);
+    const placement = new CrossPlacement(this.model, cross.path, target, this.catalog);
+    const measure = crossFormula(cross);
+    const sub = new Planner(target, target.name, this.catalog, this.dialect, this.today);
     const sharedKeys: string[] = [];
     for (const dimension of this.dimensions) {
-      const rerooted = rerootParts(dimension.parts, cross.path, this.model.name);
-      if (!rerooted) continue;
+      const placed = placement.place(dimension.parts);
+      if (!placed) continue;
       const ref: ColumnRefDef = {
-        name: rerooted[rerooted.length - 1] ?? '',
-        ...(rerooted.length > 1 ? { model: rerooted.slice(0, -1).join('.') } : {}),
+        name: placed[placed.length - 1] ?? '',
+        ...(placed.length > 1 ? { model: placed.slice(0, -1).join('.') } : {}),
       };
       if (dimension.granularity) sub.addTimeDimension(ref, dimension.granularity, undefined, undefined, dimension.key);
       else sub.addDimension(ref, dimension.key);
       sharedKeys.push(dimension.key);
     }
-    for (const filter of target.model.filters) sub.where.push(sub.scope.qualifySnippet(sub.scope.root, filter));
+    for (const filter of target.filters) sub.where.push(sub.scope.qualifySnippet(sub.scope.root, filter));
+    this.placeModelFilters(sub, placement, measure);
     for (const filter of this.rowFilters) {
-      const rerooted = rerootExpr(filter, cross.path, this.model.name);
-      if (rerooted) sub.where.push(render(compileExpr(rerooted, sub.rowCtx()), () => ''));
+      const what = `Filter '${filter.text}'`;
+      const placed = placement.placeExpr(filter.expr);
+      if ('unreachable' in placed) throw placement.unplaceableFilter(what, filter.text, measure, placed.unreachable);
+      sub.where.push(render(sub.compileOrExplain(placed.placed, filter.text, what, sub.rowCtx()), () => ''));
     }
-    for (const range of this.query?.time_dimensions ?? []) {
-      const parts = this.refParts(range.dimension);
-      const rerooted = rerootParts(parts, cross.path, this.model.name);
-      if (!rerooted || !range.date_range || range.date_range.length !== 2) continue;
-      const column = sub.scope.resolveColumn(rerooted).sql;
-      const [start = '', end = ''] = range.date_range;
-      sub.where.push(`${column} BETWEEN '${start.replace(/'/g, "''")}' AND '${end.replace(/'/g, "''")}'`);
-    }
+    this.placeDateRanges(sub, placement, measure);
     const template = sub.slotFor(cross.ref);
     sub.measures.push({ key: '_value', kind: 'measure', template });
     return { sql: sub.singleSelectSql(), sharedKeys };
   }
-}
 
-/** `customers.regions.name` seen from `customers` is `regions.name`; undefined when not under the path. */
-function rerootParts(parts: readonly string[], path: readonly string[], rootName: string): string[] | undefined {
-  const absolute = parts[0] === rootName && parts.length > 1 ? parts.slice(1) : parts;
-  if (absolute.length <= path.length) return undefined;
-  for (const [index, step] of path.entries()) if (absolute[index] !== step) return undefined;
-  return absolute.slice(path.length);
-}
+  /** The source model's own filters hold for the cross-model sub-query too, read through the target's join back. */
+  private placeModelFilters(sub: Planner, placement: CrossPlacement, measure: string): void {
+    if (this.model.filters.length === 0) return;
+    const what = `Filter '${this.model.filters[0] ?? ''}' of model '${this.model.name}'`;
+    if (!placement.joinsBackToRoot()) throw placement.unplaceableFilter(what, this.model.filters[0] ?? '', measure);
+    const rootSeenFromTarget = sub.scope.reach(sub.scope.root, [this.model.name]);
+    for (const filter of this.model.filters) sub.where.push(sub.scope.qualifySnippet(rootSeenFromTarget, filter));
+  }
 
-function rerootExpr(expr: Expr, path: readonly string[], rootName: string): Expr | undefined {
-  let ok = true;
-  const clone = structuredClone(expr);
-  walk(clone, (node) => {
-    if (node.kind === 'ref') {
-      const rerooted = rerootParts(node.path, path, rootName);
-      if (rerooted) node.path = rerooted;
-      else ok = false;
+  /** A time dimension's date_range is a filter like any other: applied inside, or the query is refused. */
+  private placeDateRanges(sub: Planner, placement: CrossPlacement, measure: string): void {
+    for (const range of this.query?.time_dimensions ?? []) {
+      if (!range.date_range || range.date_range.length !== 2) continue;
+      const parts = this.refParts(range.dimension);
+      const placed = placement.place(parts);
+      const [start = '', end = ''] = range.date_range;
+      if (!placed) {
+        const text = `${parts.join('.')} BETWEEN '${start}' AND '${end}'`;
+        throw placement.unplaceableFilter(`date_range of '${parts.join('.')}'`, text, measure);
+      }
+      sub.dateRanges.push({ sql: sub.scope.resolveColumn(placed).sql, start, end });
     }
-    if (node.kind === 'agg') ok = false;
-  });
-  return ok ? clone : undefined;
+  }
+}
+
+/** How the user wrote a cross-model aggregate, for messages: `policy_amount.total_policy_amount:sum`. */
+function crossFormula(cross: CrossSlot): string {
+  const leaf = cross.ref.target === '*' ? '*' : cross.ref.target.join('.');
+  return `${[...cross.path, leaf].join('.')}:${cross.ref.aggregation}`;
+}
+
+/** A template slot that stands for a query dimension, read per group. */
+const DIMENSION_SLOT = 'dim:';
+
+function isDimensionSlot(slot: string): boolean {
+  return slot.startsWith(DIMENSION_SLOT);
 }
 
 function optionalLabel(label: string | undefined): { label?: string } {

@@ -2,7 +2,7 @@ import type { ModelCatalog } from '../catalog';
 import type { ColumnDef, JoinDef, ModelDef } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
 import { nextSignificant, previousSignificant, readWordChain, tokenizeSql, type SqlToken } from '../sql/sql-tokens';
-import { invalidQuery, modelNotFound, requireColumn, unknownName, unsupported } from './errors';
+import { invalidQuery, modelNotFound, requireColumn, requireSound, unknownName, unsupported } from './errors';
 
 /** A table in the FROM clause: the root model or a model reached through joins. */
 export interface TableNode {
@@ -80,6 +80,7 @@ export class SourceScope {
     }
     const model = this.catalog.getModel(target, from.model.data_source || undefined);
     if (!model) throw modelNotFound(target, this.catalog.modelNames());
+    requireSound(model);
     if (path.length > 1 && path.slice(0, -1).includes(target)) {
       throw invalidQuery(`Circular join: ${[from.model.name, ...path].join(' -> ')}.`);
     }
@@ -107,7 +108,20 @@ export class SourceScope {
       throw invalidQuery(`Circular column reference: ${[...stack, key].join(' -> ')}.`);
     }
     const inlined = this.qualifySnippet(table, column.sql, [...stack, key], column.name);
-    return /^[\w."]+$/.test(inlined) ? inlined : `(${inlined})`;
+    const wrapped = /^[\w."]+$/.test(inlined) ? inlined : `(${inlined})`;
+    return 'join' in table ? this.nullWhenUnmatched(table as JoinStep, column, wrapped) : wrapped;
+  }
+
+  /**
+   * A derived column that reads nothing of its own table (`has_premium: "1"`)
+   * would still be 1 on a row a LEFT JOIN found no match for, so a filter on
+   * it would keep every row. It is NULL there, like every real column.
+   */
+  private nullWhenUnmatched(step: JoinStep, column: ColumnDef, columnSql: string): string {
+    if (step.join.join_type === 'inner' || readsTable(columnSql, step.alias)) return columnSql;
+    const [, key] = step.join.join_pairs[0] ?? [];
+    if (key === undefined || key === column.name) return columnSql;
+    return `CASE WHEN ${this.pairSide(step, key)} IS NOT NULL THEN ${columnSql} END`;
   }
 
   /**
@@ -227,4 +241,10 @@ export class SourceScope {
     const column = table.model.columns.find((candidate) => candidate.name === name);
     return column ? this.columnSql(table, column) : `${table.alias}.${this.dialect.quoteIdentifier(name)}`;
   }
+}
+
+/** Whether SQL qualified by SourceScope reads a column of `alias` or of a table joined through it. */
+function readsTable(columnSql: string, alias: string): boolean {
+  const escaped = alias.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w"])${escaped}(__\\w+)?\\.`).test(columnSql);
 }

@@ -92,6 +92,12 @@ export interface ModelDef {
   description?: string;
   hidden: boolean;
   meta?: Record<string, unknown>;
+  /**
+   * The first error met while decoding the model's file. Decoding drops what
+   * it cannot read (a filter, a column's filter), which would change the
+   * model's numbers without a word, so the engine refuses to read it.
+   */
+  defect?: string;
 }
 
 export interface DatasourceDef {
