@@ -7,6 +7,7 @@ import {
   TextDocuments,
   type CancellationToken,
   type CodeLens,
+  type CompletionList,
   type Hover,
   type Position,
   type Connection,
@@ -29,7 +30,9 @@ import {
   type StorageRootInfo,
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
+import { toCompletionList } from './features/completion';
 import { toDiagnostics } from './features/diagnostics';
+import { completeAt } from './language/completion';
 import { EngineRequests } from './features/engine-requests';
 import { LineIndex } from './engine/schema/source';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
@@ -99,6 +102,7 @@ export class SlayerSession {
     );
     this.connection.onHover((params) => this.hover(params.textDocument.uri, params.position));
     this.connection.onCodeLens((params) => this.codeLenses(params.textDocument.uri));
+    this.connection.onCompletion((params) => this.completion(params.textDocument.uri, params.position));
     this.documents.listen(this.connection);
     this.connection.listen();
   }
@@ -114,6 +118,7 @@ export class SlayerSession {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeLensProvider: { resolveProvider: false },
         hoverProvider: true,
+        completionProvider: { triggerCharacters: [':', '.', '{'] },
       },
       serverInfo: { name: 'slayer-ls', version: '0.1.0' },
     };
@@ -167,6 +172,25 @@ export class SlayerSession {
       this.connection.console.warn(`Hover on ${file}: ${toSlayerError(error).message}`);
       return null;
     }
+  }
+
+  /**
+   * Completion reads the editor's current text (the index may not have caught
+   * up with the last keystroke) and the index's names: no disk, no database.
+   */
+  private completion(uri: string, position: Position): CompletionList {
+    const file = toPath(uri);
+    const state = file ? this.index.get(file) : undefined;
+    const text = this.documents.get(uri)?.getText() ?? state?.parsed.text;
+    if (!file || !state || text === undefined) return { isIncomplete: false, items: [] };
+    const answer = completeAt({
+      kind: state.classified.kind,
+      text,
+      offset: new LineIndex(text).offsetAt(position),
+      model: state.parsed.model,
+      catalog: this.index.catalogFor(state.root),
+    });
+    return toCompletionList(answer, text);
   }
 
   /** A "Run query" lens on the first line of every query file, as Malloy puts one on each query. */

@@ -5,7 +5,7 @@ import { named } from './decode-model';
 import { dataSourceNameProblem } from './names';
 import type { DatasourceDef } from './types';
 
-const DATASOURCE_FIELDS = new Set([
+export const DATASOURCE_FIELDS = new Set([
   'version',
   'name',
   'type',

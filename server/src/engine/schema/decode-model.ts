@@ -51,7 +51,7 @@ const measureName: Decoder<string> = (node, ctx, path) => {
   return value;
 };
 
-const MODEL_FIELDS = new Set([
+export const MODEL_FIELDS = new Set([
   'version',
   'name',
   'sql_table',
@@ -71,7 +71,7 @@ const MODEL_FIELDS = new Set([
   'meta',
 ]);
 
-const COLUMN_FIELDS = new Set([
+export const COLUMN_FIELDS = new Set([
   'name',
   'sql',
   'type',
@@ -88,9 +88,9 @@ const COLUMN_FIELDS = new Set([
   'distinct_count',
 ]);
 
-const MEASURE_FIELDS = new Set(['formula', 'name', 'label', 'description', 'type', 'meta']);
-const AGGREGATION_FIELDS = new Set(['name', 'formula', 'params', 'description', 'meta']);
-const JOIN_FIELDS = new Set(['target_model', 'join_pairs', 'join_type', 'description', 'meta']);
+export const MEASURE_FIELDS = new Set(['formula', 'name', 'label', 'description', 'type', 'meta']);
+export const AGGREGATION_FIELDS = new Set(['name', 'formula', 'params', 'description', 'meta']);
+export const JOIN_FIELDS = new Set(['target_model', 'join_pairs', 'join_type', 'description', 'meta']);
 const FORMAT_FIELDS = new Set(['type', 'precision', 'symbol']);
 
 export function decodeModel(

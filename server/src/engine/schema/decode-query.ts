@@ -26,7 +26,7 @@ import {
 } from './types';
 import { spanOfNode } from './yaml-source';
 
-const QUERY_FIELDS = new Set([
+export const QUERY_FIELDS = new Set([
   'version',
   'name',
   'source_model',
@@ -45,8 +45,8 @@ const QUERY_FIELDS = new Set([
 
 const EXTENSION_FIELDS = new Set(['source_name', 'columns', 'measures', 'joins']);
 const COLUMN_REF_FIELDS = new Set(['name', 'model', 'label']);
-const TIME_DIMENSION_FIELDS = new Set(['dimension', 'granularity', 'date_range', 'label']);
-const ORDER_FIELDS = new Set(['column', 'direction']);
+export const TIME_DIMENSION_FIELDS = new Set(['dimension', 'granularity', 'date_range', 'label']);
+export const ORDER_FIELDS = new Set(['column', 'direction']);
 const DIRECTIONS: Readonly<Record<string, 'asc' | 'desc'>> = {
   asc: 'asc',
   ascending: 'asc',
