@@ -11,6 +11,7 @@ import {
   Notifications,
   Requests,
   sendTypedRequest,
+  TRUST_OPTION,
   type NotificationMap,
   type QueryResult,
 } from '../../shared/src/protocol';
@@ -31,6 +32,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client = createClient(context, output);
     client.onNotification(Notifications.indexed, (info: NotificationMap['slayer/indexed']) => status.indexed(info));
     await client.start();
+    context.subscriptions.push(
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        status.trusted();
+        void client?.sendNotification(Notifications.workspaceTrust, { trusted: true });
+      }),
+    );
   } catch (error) {
     // rust-analyzer's lesson: an activation failure must be visible, not buried in a log.
     const message = error instanceof Error ? error.message : String(error);
@@ -62,7 +69,10 @@ function createClient(context: vscode.ExtensionContext, output: vscode.LogOutput
       { scheme: 'file', pattern: '**/*.query.{yaml,yml,json}' },
     ],
     synchronize: { configurationSection: SETTINGS_SECTION },
-    initializationOptions: vscode.workspace.getConfiguration(SETTINGS_SECTION),
+    initializationOptions: {
+      ...(JSON.parse(JSON.stringify(vscode.workspace.getConfiguration(SETTINGS_SECTION))) as Record<string, unknown>),
+      [TRUST_OPTION]: vscode.workspace.isTrusted,
+    },
     outputChannel: output,
   };
   return new LanguageClient('slayer', 'SLayer', serverOptions, clientOptions);

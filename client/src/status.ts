@@ -18,10 +18,23 @@ export class SlayerStatus implements vscode.Disposable {
     this.item.tooltip = 'SLayer language server is starting';
   }
 
+  private restricted = !vscode.workspace.isTrusted;
+  private last: NotificationMap['slayer/indexed'] | undefined;
+
   indexed(info: NotificationMap['slayer/indexed']): void {
+    this.last = info;
     const problems = info.errors > 0 ? `$(error) ${info.errors}` : '$(check)';
-    this.item.text = `SLayer ${problems}`;
-    this.item.tooltip = `${info.files} SLayer files in ${info.roots} storage root(s), ${info.errors} errors, ${info.warnings} warnings (indexed in ${info.millis} ms)`;
+    this.item.text = `${this.restricted ? '$(shield) ' : ''}SLayer ${problems}`;
+    const summary = `${info.files} SLayer files in ${info.roots} storage root(s), ${info.errors} errors, ${info.warnings} warnings (indexed in ${info.millis} ms)`;
+    this.item.tooltip = this.restricted
+      ? `Restricted Mode: this workspace is not trusted, so queries, live hovers and cache write-back are off; checking, completion, navigation and formatting work. ${summary}`
+      : summary;
+  }
+
+  /** Trust was granted: data features come back without a reload. */
+  trusted(): void {
+    this.restricted = false;
+    if (this.last) this.indexed(this.last);
   }
 
   failed(message: string): void {

@@ -28,6 +28,7 @@ import {
   type RequestMap,
   type RequestMethod,
   type StorageRootInfo,
+  TRUST_OPTION,
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
 import { toCompletionList } from './features/completion';
@@ -56,6 +57,8 @@ export class SlayerSession {
   private queue: Promise<void> = Promise.resolve();
   private readonly published = new Set<string>();
   private readonly engine: EngineRequests;
+  /** VS Code's workspace trust: in Restricted Mode no database is reached and no file written. */
+  private trusted = true;
 
   constructor(private readonly connection: Connection) {
     this.engine = new EngineRequests({
@@ -66,6 +69,7 @@ export class SlayerSession {
           .all()
           .find((document) => toPath(document.uri) === file)
           ?.getText(),
+      trusted: () => this.trusted,
       log: (message) => this.connection.console.info(message),
     });
   }
@@ -92,6 +96,10 @@ export class SlayerSession {
       const file = toPath(event.document.uri);
       if (file) this.serial(() => this.afterUpdate(this.index.clearOverlay(file)));
     });
+    this.connection.onNotification(Notifications.workspaceTrust, (params: NotificationMap['slayer/workspaceTrust']) => {
+      this.trusted = params.trusted;
+      this.connection.console.info(`Workspace trust: ${params.trusted ? 'trusted' : 'Restricted Mode'}.`);
+    });
     this.handle(Requests.listStorageRoots, () => this.storageRootInfo());
     this.handle(Requests.checkSummary, () => this.summary());
     // Not through `serial`: a long query must not hold up diagnostics, and it only reads the index.
@@ -111,6 +119,7 @@ export class SlayerSession {
     this.supportsConfiguration = Boolean(params.capabilities.workspace?.configuration);
     this.supportsProgress = Boolean(params.capabilities.window?.workDoneProgress);
     this.settings = normalizeSettings(params.initializationOptions);
+    this.trusted = trustAtStart(params.initializationOptions);
     this.folders = workspaceFolders(params);
     return {
       capabilities: {
@@ -359,4 +368,10 @@ function toPath(uri: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function trustAtStart(options: unknown): boolean {
+  const value =
+    typeof options === 'object' && options !== null ? (options as Record<string, unknown>)[TRUST_OPTION] : undefined;
+  return value !== false;
 }

@@ -29,6 +29,8 @@ export const ErrorCode = {
   StorageBusy: 'SLAYER_STORAGE_BUSY',
   /** Writing to the storage failed (disk full, permissions, a lost lock). */
   StorageWriteFailed: 'SLAYER_STORAGE_WRITE_FAILED',
+  /** The workspace is not trusted (VS Code's Restricted Mode): no database is reached and no file written. */
+  Restricted: 'SLAYER_RESTRICTED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -47,6 +49,7 @@ export const RpcErrorCode: Record<ErrorCode, number> = {
   SLAYER_CONFLICT: -32009,
   SLAYER_STORAGE_BUSY: -32010,
   SLAYER_STORAGE_WRITE_FAILED: -32011,
+  SLAYER_RESTRICTED: -32012,
 };
 
 export interface SlayerErrorData {

@@ -84,6 +84,12 @@ export interface RequestMap {
 export interface NotificationMap {
   /** Sent after each full or incremental re-index, so a status item can show it. */
   'slayer/indexed': { roots: number; files: number; errors: number; warnings: number; millis: number };
+  /**
+   * Client to server: VS Code's workspace trust changed (it is granted without
+   * a reload). The value at start travels as `initializationOptions.workspaceTrusted`;
+   * a client that says nothing (any editor but VS Code) is trusted.
+   */
+  'slayer/workspaceTrust': { trusted: boolean };
 }
 
 export type RequestMethod = keyof RequestMap;
@@ -101,7 +107,11 @@ export const Requests = {
 
 export const Notifications = {
   indexed: 'slayer/indexed',
+  workspaceTrust: 'slayer/workspaceTrust',
 } as const satisfies Record<string, NotificationMethod>;
+
+/** The key of `initializationOptions` that carries VS Code's workspace trust at start. */
+export const TRUST_OPTION = 'workspaceTrusted';
 
 /** The language id of SLayer model, datasource and query files. */
 export const LANGUAGE_ID = 'slayer-yaml';

@@ -40,8 +40,15 @@ export class TestClient {
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(workspace: string, settings: Record<string, unknown> = {}): Promise<TestClient> {
-    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(
+    workspace: string,
+    settings: Record<string, unknown> = {},
+    env: Record<string, string> = {},
+  ): Promise<TestClient> {
+    const child = spawn(process.execPath, [SERVER, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     if (!child.stdout || !child.stdin) throw new Error('server stdio not available');
     const connection = createProtocolConnection(
       new StreamMessageReader(child.stdout),

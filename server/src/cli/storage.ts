@@ -65,6 +65,8 @@ export function headlessEngine(loaded: LoadedStorage, writeBack: boolean): Engin
     index: loaded.index,
     settings: () => ({ ...DEFAULT_SETTINGS, writeBack }),
     openText: () => undefined,
+    // Whoever runs the CLI chose the folder: there is no editor trust to ask.
+    trusted: () => true,
     // A refused refresh is routine (someone else wrote first); the CLI stays quiet about it.
     log: () => undefined,
   });

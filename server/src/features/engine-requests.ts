@@ -22,8 +22,15 @@ export interface EngineRequestHost {
   settings(): SlayerSettings;
   /** The editor's text of an open file, if it is open. */
   openText(file: string): string | undefined;
+  /** False in VS Code's Restricted Mode: no database is reached and no file is written. */
+  trusted(): boolean;
   log(message: string): void;
 }
+
+/** Hover's wait for live data when no setting says otherwise. */
+const DEFAULT_HOVER_TIME_LIMIT_MS = 1500;
+
+const RESTRICTED_REASON = 'Restricted Mode (this workspace is not trusted), so no database is reached';
 
 /**
  * The engine behind the editor: run, inspect, hover and "save as model",
@@ -40,7 +47,7 @@ export class EngineRequests {
       engineFor: (root) => this.engineFor(root),
       catalogFor: (root) => host.index.catalogFor(root),
       isDirty: (file) => this.isDirty(file),
-      writeBackEnabled: () => host.settings().writeBack,
+      writeBackEnabled: () => host.settings().writeBack && host.trusted(),
       log: (message) => host.log(message),
     });
   }
@@ -54,7 +61,22 @@ export class EngineRequests {
       this.pools.set(root, pool);
     }
     const drivers = pool;
-    return { catalog: this.host.index.catalogFor(root), openDriver: (ds) => drivers.get(ds) };
+    return {
+      catalog: this.host.index.catalogFor(root),
+      openDriver: (ds) => {
+        this.requireTrust('Running a query');
+        return drivers.get(ds);
+      },
+    };
+  }
+
+  /** The one gate every database open and every explicit write passes in Restricted Mode. */
+  private requireTrust(what: string): void {
+    if (this.host.trusted()) return;
+    throw new SlayerError(
+      ErrorCode.Restricted,
+      `${what} is off in Restricted Mode: this workspace is not trusted. Trust it (Manage Workspace Trust) to turn data features on.`,
+    );
   }
 
   async dispose(): Promise<void> {
@@ -126,7 +148,10 @@ export class EngineRequests {
   async hover(file: string, offset: number): Promise<Hover | null> {
     const state = this.host.index.get(file);
     if (!state?.root || state.classified.kind !== 'model') return null;
-    const answer = await hoverModelFile(state, offset, this.engineFor(state.root));
+    const answer = await hoverModelFile(state, offset, this.engineFor(state.root), {
+      timeLimitMs: DEFAULT_HOVER_TIME_LIMIT_MS,
+      ...(this.host.trusted() ? {} : { offline: RESTRICTED_REASON }),
+    });
     if (answer.subject.kind === 'column') {
       await this.refresher.refreshSamples(file, state.root, [answer.subject.profile], stripBom(state.parsed.text));
     } else if (answer.subject.kind === 'query-backed') {
@@ -147,6 +172,7 @@ export class EngineRequests {
   }
 
   async saveStagesAsModel(root: string, stages: readonly QueryDef[], name: string): Promise<SaveQueryAsModelResult> {
+    this.requireTrust('Saving a query as a model');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.includes('__')) {
       throw new SlayerError(
         ErrorCode.InvalidInput,

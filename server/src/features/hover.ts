@@ -3,6 +3,7 @@ import type { ModelCatalog } from '../engine/catalog';
 import { executeQuery, stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
 import type { ModelDef } from '../engine/schema/types';
+import { toSlayerError } from '../../../shared/src/errors';
 import type { FileState } from '../workspace/index';
 
 /** What a hover found under the cursor, so the session can refresh the matching cache afterwards. */
@@ -18,61 +19,125 @@ export interface HoverAnswer {
 
 const SAMPLE_LIMIT = 12;
 
+export interface HoverOptions {
+  /** How long the live part may take before the hover shows what it has without it. */
+  timeLimitMs: number;
+  /** Why no database may be reached at all (Restricted Mode); undefined when it may. */
+  offline?: string;
+}
+
 /**
  * Live previews on model files, like dbt Power User's: a column shows its
  * type, label and real sampled values; a saved measure shows its value over
  * the whole model; a query-backed model's name shows the columns it yields.
+ * The static part never waits: when the data cannot be had (no database
+ * file, a server down, the time limit, Restricted Mode) the hover shows the
+ * samples cached in the file and one line saying why they are not live.
  */
-export async function hoverModelFile(state: FileState, offset: number, host: EngineHost): Promise<HoverAnswer> {
+export async function hoverModelFile(
+  state: FileState,
+  offset: number,
+  host: EngineHost,
+  options: HoverOptions,
+): Promise<HoverAnswer> {
   const model = state.parsed.model;
   const at = state.parsed.sources.innermostAt(offset);
   if (!model || !at) return { hover: null, subject: { kind: 'other' } };
   const [first, index, field] = at.path;
   if (first === 'columns' && typeof index === 'number' && (field === 'name' || at.path.length === 2)) {
-    return hoverColumn(model, index, host);
+    return hoverColumn(model, index, host, options);
   }
-  if (first === 'measures' && typeof index === 'number') return hoverMeasure(model, index, host);
+  if (first === 'measures' && typeof index === 'number') return hoverMeasure(model, index, host, options);
   if (first === 'name' && model.source_queries) return hoverQueryBacked(model, host.catalog);
   return { hover: null, subject: { kind: 'other' } };
 }
 
-async function hoverColumn(model: ModelDef, index: number, host: EngineHost): Promise<HoverAnswer> {
+async function hoverColumn(
+  model: ModelDef,
+  index: number,
+  host: EngineHost,
+  options: HoverOptions,
+): Promise<HoverAnswer> {
   const column = model.columns[index];
   if (!column || model.source_queries) return { hover: null, subject: { kind: 'other' } };
-  const profile = await profileColumn(model, column, host, { maxRows: 100 });
-  const lines = [
+  const header = [
     `**${model.name}.${column.name}** \`${column.type}\`${column.primary_key ? ' · primary key' : ''}`,
     ...(column.label ? [`*${column.label}*`] : []),
     ...(column.description ? [column.description] : []),
     ...(column.sql ? [`\`\`\`sql\n${column.sql}\n\`\`\``] : []),
-    profile.sampled === null ? '' : `Sampled: ${truncateValues(profile.sampled)}`,
   ];
-  return { hover: markdown(lines), subject: { kind: 'column', model, profile } };
+  const live = await withinLimit(options, (signal) => profileColumn(model, column, host, { maxRows: 100, signal }));
+  if ('failed' in live) {
+    const cached = column.sampled ? [`Sampled (cached in the file): ${truncateValues(column.sampled)}`] : [];
+    return { hover: markdown([...header, ...cached, notLive(live.failed)]), subject: { kind: 'other' } };
+  }
+  const profile = live.value;
+  const sampled = profile.sampled === null ? '' : `Sampled: ${truncateValues(profile.sampled)}`;
+  return { hover: markdown([...header, sampled]), subject: { kind: 'column', model, profile } };
 }
 
-async function hoverMeasure(model: ModelDef, index: number, host: EngineHost): Promise<HoverAnswer> {
+async function hoverMeasure(
+  model: ModelDef,
+  index: number,
+  host: EngineHost,
+  options: HoverOptions,
+): Promise<HoverAnswer> {
   const measure = model.measures[index];
   if (!measure?.name) return { hover: null, subject: { kind: 'other' } };
+  const header = [
+    `**${model.name}.${measure.name}** = \`${measure.formula}\``,
+    ...(measure.label ? [`*${measure.label}*`] : []),
+  ];
+  const name = measure.name;
+  const live = await withinLimit(options, (signal) => measureValue(model, name, host, signal));
+  const value = 'failed' in live ? notLive(live.failed) : `Over all rows: **${formatValue(live.value)}**`;
+  return { hover: markdown([...header, value]), subject: { kind: 'other' } };
+}
+
+async function measureValue(model: ModelDef, measure: string, host: EngineHost, signal: AbortSignal): Promise<unknown> {
   const response = await executeQuery(
     [
       {
         version: 3,
         source_model: { kind: 'name', name: model.name },
-        measures: [{ formula: measure.name }],
+        measures: [{ formula: measure }],
         whole_periods_only: false,
         distinct_dimension_values: true,
       },
     ],
     host,
-    { maxRows: 1 },
+    { maxRows: 1, signal },
   );
-  const value = response.data[0]?.[response.columns[0] ?? ''];
-  const lines = [
-    `**${model.name}.${measure.name}** = \`${measure.formula}\``,
-    ...(measure.label ? [`*${measure.label}*`] : []),
-    `Over all rows: **${formatValue(value)}**`,
-  ];
-  return { hover: markdown(lines), subject: { kind: 'other' } };
+  return response.data[0]?.[response.columns[0] ?? ''];
+}
+
+/** The live part, or why there is none: Restricted Mode, an error, or the time limit (the query is cancelled). */
+async function withinLimit<T>(
+  options: HoverOptions,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<{ value: T } | { failed: string }> {
+  if (options.offline !== undefined) return { failed: options.offline };
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<{ failed: string }>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({ failed: `the database did not answer within ${options.timeLimitMs / 1000} s` });
+    }, options.timeLimitMs);
+  });
+  const attempt = work(controller.signal).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ failed: toSlayerError(error).message.split('\n')[0] ?? 'the query failed' }),
+  );
+  try {
+    return await Promise.race([attempt, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function notLive(reason: string): string {
+  return `_Live data unavailable: ${reason}._`;
 }
 
 function hoverQueryBacked(model: ModelDef, catalog: ModelCatalog): HoverAnswer {

@@ -11,6 +11,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, type St
 import { open, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { revisionOf } from './revision';
+import { traceIo } from '../io-trace';
 
 export const TEMP_MARKER = '.slayer-tmp-';
 
@@ -31,6 +32,7 @@ export async function removeQuietly(file: string): Promise<void> {
 /** Writes and fsyncs `bytes` into a new temp file next to `target`, with `like`'s mode and owner when given. */
 export async function writeTempFile(target: string, bytes: Buffer, like?: Stats): Promise<string> {
   const temp = tempPathFor(target);
+  traceIo('write', target);
   const handle = await open(temp, 'wx', like ? like.mode & 0o7777 : 0o666);
   try {
     if (like) {

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import { removeQuietly } from './atomic-write';
+import { traceIo } from '../io-trace';
 
 /** A lock untouched for this long belongs to a dead process; proper-lockfile then takes it over. */
 export const LOCK_STALE_MS = 10_000;
@@ -38,6 +39,7 @@ export function intentPathFor(target: string): string {
 /** Locks `target` (already a real path); throws StorageBusy when another holder keeps it past the retries. */
 export async function acquireFileLock(target: string): Promise<HeldLock> {
   const intent = intentPathFor(target);
+  traceIo('write', `lock ${intent}`);
   await writeFile(intent, `${process.pid}\n`, { flag: 'wx' });
   let lost: Error | undefined;
   let release: () => Promise<void>;

@@ -1,3 +1,4 @@
+import { traceIo } from '../../io-trace';
 /**
  * From a datasource definition to a running driver: resolves `${ENV_VAR}`
  * references, picks the driver from `type` or `connection_string`, resolves
@@ -165,6 +166,7 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
   const redact: Redactor = (text) => redactCredentials(text, resolved);
   try {
     const target = targetOf(resolved, options.baseDir);
+    traceIo('driver', `${target.kind} ${ds.name}`);
     if (target.kind === 'postgres') return new PostgresDriver(target.config, target.schema, redact);
     return target.kind === 'sqlite' ? new SqliteDriver(target.file, redact) : new DuckDbDriver(target.file, redact);
   } catch (error) {
