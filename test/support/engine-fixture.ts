@@ -263,5 +263,46 @@ export function shopModels(): ModelDef[] {
         { name: 'b', formula: 'a + amount:sum' },
       ],
     }),
+    ...reverseJoinModels(),
+  ];
+}
+
+/**
+ * Customers and orders again, joined both ways: `shoppers` reaches its
+ * `purchases` one-to-many and `purchases` joins back many-to-one. A
+ * cross-model measure re-rooted at the other side can then reach the source's
+ * own columns (`shoppers.region` seen from `purchases`), which the models
+ * above, all joined one way, never exercise.
+ */
+function reverseJoinModels(): ModelDef[] {
+  return [
+    model('shoppers', {
+      sql_table: 'customers',
+      columns: [
+        column('id', 'INT', { primary_key: true }),
+        column('name', 'TEXT'),
+        column('region', 'TEXT'),
+        column('signed_up_on', 'DATE'),
+      ],
+      joins: [{ target_model: 'purchases', join_pairs: [['id', 'customer_id']], join_type: 'left' }],
+    }),
+    model('purchases', {
+      sql_table: 'orders',
+      default_time_dimension: 'ordered_at',
+      columns: [
+        column('id', 'INT', { primary_key: true }),
+        column('customer_id', 'INT'),
+        column('store_id', 'INT'),
+        column('ordered_at', 'TIMESTAMP'),
+        column('status', 'TEXT'),
+        column('subtotal', 'DOUBLE'),
+        column('tip', 'DOUBLE'),
+        column('amount', 'DOUBLE'),
+      ],
+      joins: [
+        { target_model: 'shoppers', join_pairs: [['customer_id', 'id']], join_type: 'left' },
+        { target_model: 'stores', join_pairs: [['store_id', 'id']], join_type: 'left' },
+      ],
+    }),
   ];
 }

@@ -34,6 +34,9 @@ const STATEMENTS = [
   "INSERT INTO sales VALUES (1, '2024-01-05', 'completed', 10), (2, '2024-01-20', 'completed', 20), " +
     "(3, '2024-01-25', 'returned', 5), (4, '2024-02-03', 'completed', 7), (5, '2024-02-10', 'returned', 8), " +
     "(6, '2024-02-11', 'returned', 9)",
+  // labels: 'apple', 'Avocado', 'banana' and one NULL.
+  'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT)',
+  "INSERT INTO tags VALUES (1, 'apple'), (2, 'Avocado'), (3, 'banana'), (4, NULL)",
 ];
 
 interface PolicyVariant {
@@ -86,6 +89,7 @@ function policyModels(variant: PolicyVariant): ModelDef[] {
     table('agreement_party_role', {
       columns: [column('agreement_identifier', 'INT', { primary_key: true }), column('party_role_code', 'TEXT')],
     }),
+    table('tags', { columns: [column('id', 'INT', { primary_key: true }), column('label', 'TEXT')] }),
     table('sales', {
       columns: [
         column('id', 'INT', { primary_key: true }),
@@ -173,6 +177,48 @@ for (const driver of DRIVERS) {
         /^Filter 'policy_number <> 'P3'' cannot be applied to the cross-model measure 'policy_amount\.total_policy_amount:sum': 'policy_number' is not reachable from model 'policy_amount'/,
       );
       assert.match(error.message, /\n {2}policy_number <> 'P3'\n {2}\^{13}$/, 'a caret under the reference');
+    });
+
+    test("a cross-model measure's join never multiplies the source model's own measures", async () => {
+      // Three policies; joining their five amounts into the main query would count five.
+      const response = await run({
+        source_model: 'policy',
+        measures: ['*:count', 'policy_amount.total_policy_amount:sum'],
+      });
+      assert.deepEqual(response.data, [{ 'policy._count': 3, [MEASURE_KEY]: 1500 }]);
+      const perPolicy = await run({
+        source_model: 'policy',
+        dimensions: ['policy_number'],
+        measures: ['*:count', 'policy_amount.total_policy_amount:sum'],
+        filters: ['*:count > 0'],
+        order: [{ column: 'policy_number', direction: 'asc' }],
+      });
+      assert.deepEqual(
+        perPolicy.data.map((row) => [row['policy.policy_number'], row['policy._count'], row[MEASURE_KEY]]),
+        [
+          ['P1', 1, 300],
+          ['P2', 1, 700],
+          ['P3', 1, 500],
+        ],
+      );
+    });
+
+    test('descending order puts NULLs last on every database, so a limit keeps the same rows', async () => {
+      const response = await run({
+        source_model: 'tags',
+        dimensions: ['label'],
+        order: [{ column: 'label', direction: 'desc' }],
+        limit: 2,
+      });
+      assert.deepEqual(
+        response.data.map((row) => row['tags.label']),
+        ['banana', 'apple'],
+      );
+    });
+
+    test('LIKE is case-sensitive on every database, SQLite included', async () => {
+      const response = await run({ source_model: 'tags', measures: ['*:count'], filters: ["label LIKE 'a%'"] });
+      assert.equal(response.data[0]?.['tags._count'], 1, "only 'apple'; 'Avocado' starts with a capital");
     });
 
     test("HAVING that reads a column outside the dimensions is SLayer's error, with a caret", async () => {

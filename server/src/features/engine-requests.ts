@@ -5,6 +5,7 @@ import type { Hover } from 'vscode-languageserver';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
+import { openDriver } from '../engine/drivers/connect';
 import { DriverPool } from '../engine/drivers/pool';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
@@ -57,7 +58,7 @@ export class EngineRequests {
   engineFor(root: string): EngineHost {
     let pool = this.pools.get(root);
     if (!pool) {
-      pool = new DriverPool({ baseDir: root });
+      pool = new DriverPool((datasource) => openDriver(datasource, { baseDir: root }));
       this.pools.set(root, pool);
     }
     const drivers = pool;

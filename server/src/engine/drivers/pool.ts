@@ -1,5 +1,4 @@
 import type { DatasourceDef } from '../schema/types';
-import { openDriver, type OpenDriverOptions } from './connect';
 import type { Driver, ResultSet, RunOptions } from './types';
 
 /**
@@ -11,14 +10,15 @@ import type { Driver, ResultSet, RunOptions } from './types';
 export class DriverPool {
   private readonly drivers = new Map<string, Driver>();
 
-  constructor(private readonly options: OpenDriverOptions) {}
+  /** `open` is how a driver is made: openDriver with the storage root's options, or a test's own. */
+  constructor(private readonly open: (datasource: DatasourceDef) => Driver) {}
 
   /** A driver whose close() leaves the pooled one running; `dispose` ends them all. */
   get(datasource: DatasourceDef): Driver {
     const key = JSON.stringify(datasource);
     let driver = this.drivers.get(key);
     if (!driver) {
-      driver = openDriver(datasource, this.options);
+      driver = this.open(datasource);
       this.drivers.set(key, driver);
     }
     return borrowed(driver);

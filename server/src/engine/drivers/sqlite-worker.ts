@@ -136,6 +136,9 @@ export function execute(request: SqliteRequest): SqliteResponse {
   }
   try {
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // SQLite alone folds ASCII case in LIKE; DuckDB and Postgres (and the SQL standard) do not. One
+    // filter must select the same rows wherever the model's data lives.
+    db.exec('PRAGMA case_sensitive_like = ON');
     registerSlayerFunctions(db);
     return { id: request.id, ok: true, result: query(db, request.sql, request.maxRows) };
   } catch (error) {

@@ -373,10 +373,13 @@ class Planner {
     return { ...this.columnLabel(expr), ...(column?.format ? { format: column.format } : {}) };
   }
 
+  /** The aggregated column, for labels and formats; looked up without joining anything into this query. */
   private columnOf(ref: AggregateRef): ColumnDef | undefined {
     if (ref.target === '*') return undefined;
+    const parts = ref.target[0] === this.model.name && ref.target.length > 1 ? ref.target.slice(1) : ref.target;
+    const leaf = parts[parts.length - 1];
     try {
-      return this.scope.resolveColumn(ref.target).column;
+      return this.scope.modelAt(parts.slice(0, -1)).columns.find((column) => column.name === leaf);
     } catch {
       return undefined;
     }
@@ -397,12 +400,12 @@ class Planner {
   }
 
   private crossCanonical(ref: AggregateRef): string {
-    const table = this.scope.reach(this.scope.root, (ref.target as string[]).slice(0, -1));
+    const model = this.scope.modelAt((ref.target as string[]).slice(0, -1));
     const local: AggregateRef = { ...ref, target: [(ref.target as string[])[ref.target.length - 1] ?? ''] };
-    return resolveAggregate(local, new SourceScope(table.model, this.catalog, this.dialect), {
-      model: table.model,
+    return resolveAggregate(local, new SourceScope(model, this.catalog, this.dialect), {
+      model,
       path: [],
-      alias: table.model.name,
+      alias: model.name,
     }).canonicalName;
   }
 
@@ -775,8 +778,9 @@ class Planner {
     if (this.order.length > 0) {
       const items = this.order.map((item) => {
         const target = item.key !== undefined ? quoted(this.dialect, item.key) : renderExpr(item.template);
-        // SLayer sorts NULLs last in ascending order on every dialect.
-        return `${target} ${item.direction === 'asc' ? 'ASC NULLS LAST' : 'DESC'}`;
+        // SLayer sorts NULLs last in ascending order on every dialect. Descending, SQLite and DuckDB put
+        // them last and Postgres first; NULLS LAST makes the three agree (and a limit keep the same rows).
+        return `${target} ${item.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
       });
       lines.push(`ORDER BY ${items.join(', ')}`);
     }
@@ -1024,7 +1028,7 @@ class Planner {
    * customer's score from being counted once per order.
    */
   private crossCte(cross: CrossSlot): { sql: string; sharedKeys: string[] } {
-    const target = targetWithJoinBack(this.model, cross.path, this.scope.reach(this.scope.root, cross.path).model);
+    const target = targetWithJoinBack(this.model, cross.path, this.scope.modelAt(cross.path));
     const placement = new CrossPlacement(this.model, cross.path, target, this.catalog);
     const measure = crossFormula(cross);
     const sub = new Planner(target, target.name, this.catalog, this.dialect, this.today);

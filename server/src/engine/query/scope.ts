@@ -64,11 +64,31 @@ export class SourceScope {
     return current;
   }
 
+  /**
+   * The model at the end of a join path, checked as `reach` checks it but
+   * joined into nothing: a cross-model measure reads its model in its own
+   * sub-query, and joining it here too would multiply this query's rows.
+   */
+  modelAt(path: readonly string[]): ModelDef {
+    let current: TableNode = this.root;
+    for (const step of path)
+      current = { model: this.joinFrom(current, step).model, path: [...current.path, step], alias: '' };
+    return current.model;
+  }
+
   private reachOne(from: TableNode, target: string): TableNode {
     const path = [...from.path, target];
     const alias = path.join('__');
     const known = this.steps.get(alias);
     if (known) return known;
+    const { join, model } = this.joinFrom(from, target);
+    const step: JoinStep = { model, path, alias, parent: from, join };
+    this.steps.set(alias, step);
+    return step;
+  }
+
+  private joinFrom(from: TableNode, target: string): { join: JoinDef; model: ModelDef } {
+    const path = [...from.path, target];
     const join = from.model.joins.find((candidate) => candidate.target_model === target);
     if (!join) {
       const available = from.model.joins.map((candidate) => candidate.target_model);
@@ -84,9 +104,7 @@ export class SourceScope {
     if (path.length > 1 && path.slice(0, -1).includes(target)) {
       throw invalidQuery(`Circular join: ${[from.model.name, ...path].join(' -> ')}.`);
     }
-    const step: JoinStep = { model, path, alias, parent: from, join };
-    this.steps.set(alias, step);
-    return step;
+    return { join, model };
   }
 
   /** A column by its dotted reference from the root (`status`, `customers.regions.name`). */
