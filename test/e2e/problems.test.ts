@@ -46,6 +46,8 @@ const STATUS_COUNTS_MODEL = [
   '',
 ].join('\n');
 const MONTHLY_QUERY = 'queries/e2e_status_counts.query.yaml';
+/** A query file the completion test types into. */
+const TYPING_QUERY = 'queries/e2e_typing.query.yaml';
 /** An inline model on the DuckDB data source: proves the Node-API binding loads in code-server's extension host. */
 const DUCKDB_QUERY = 'queries/e2e_duckdb_count.query.yaml';
 const DUCKDB_QUERY_TEXT = [
@@ -115,6 +117,7 @@ async function writeBrokenWorkspace(): Promise<BrokenWorkspace> {
   writeFileSync(path.join(root, DUCKDB_QUERY), DUCKDB_QUERY_TEXT);
   writeFileSync(path.join(root, 'models', 'jaffle', 'status_counts.yaml'), STATUS_COUNTS_MODEL);
   writeFileSync(path.join(root, MONTHLY_QUERY), 'source_model: status_counts\nmeasures: ["_count:sum"]\n');
+  writeFileSync(path.join(root, TYPING_QUERY), 'source_model: orders\nmeasures:\n  - "*:count"\n');
   const lines = brokenText.split('\n');
   const index = lines.findIndex((line) => line.includes('amount:summ'));
   const column = (lines[index] ?? '').indexOf('summ');
@@ -325,6 +328,35 @@ test(
       0,
       'the buffer is clean',
     );
+  },
+);
+
+test(
+  'typing `amount:` in a measure opens the suggest widget with the aggregations, `sum` among them',
+  { timeout: 120_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    const suggestions = await step('type-and-suggest', page, server, async () => {
+      await openFromExplorer(page, ['queries', path.basename(TYPING_QUERY)]);
+      await page
+        .locator('.tabs-container .tab.active', { hasText: path.basename(TYPING_QUERY) })
+        .waitFor({ timeout: 30_000 });
+      await page.locator('.monaco-editor .view-line', { hasText: '*:count' }).first().click();
+      await page.keyboard.press('End');
+      await page.keyboard.press('Enter');
+      // autoIndent is "keep" for SLayer files: the new line starts under the previous item.
+      await page.keyboard.type('- amount:', { delay: 40 });
+      const rows = page.locator('.suggest-widget.visible .monaco-list-row');
+      await rows.first().waitFor({ timeout: 30_000 });
+      return rows.allInnerTexts();
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'completion.png') });
+    const labels = suggestions.map((row) => row.split('\n')[0]?.trim() ?? '');
+    assert.ok(labels.includes('sum'), `suggest widget rows: ${suggestions.join(' | ')}`);
+    assert.ok(labels.includes('avg'), `suggest widget rows: ${suggestions.join(' | ')}`);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Z');
   },
 );
 

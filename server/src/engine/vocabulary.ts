@@ -46,6 +46,29 @@ export function normalizeAggregationName(name: string): string {
   return BUILTIN_AGGREGATIONS.has(candidate) ? candidate : name;
 }
 
+/** What each built-in aggregation computes, in a few words: completion details and hovers. */
+export const AGGREGATION_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  sum: 'SUM: the total',
+  avg: 'AVG: the mean',
+  min: 'MIN: the smallest value',
+  max: 'MAX: the largest value',
+  count: 'COUNT: non-NULL values',
+  count_distinct: 'COUNT(DISTINCT …): distinct values',
+  count_distinct_approx: 'approximate distinct count',
+  first: 'the value of the earliest row',
+  last: 'the value of the latest row',
+  weighted_avg: 'average weighted by another column',
+  median: 'the median',
+  percentile: 'the p-th percentile (0 to 1)',
+  stddev_samp: 'sample standard deviation',
+  stddev_pop: 'population standard deviation',
+  var_samp: 'sample variance',
+  var_pop: 'population variance',
+  corr: 'correlation with another column',
+  covar_samp: 'sample covariance with another column',
+  covar_pop: 'population covariance with another column',
+};
+
 export const REQUIRED_AGGREGATION_PARAMS: Readonly<Record<string, readonly string[]>> = {
   weighted_avg: ['weight'],
   corr: ['other'],

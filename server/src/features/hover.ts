@@ -2,7 +2,16 @@ import type { Hover } from 'vscode-languageserver';
 import type { ModelCatalog } from '../engine/catalog';
 import { executeQuery, stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { profileColumn, type ColumnProfile } from '../engine/query/inspect';
-import type { ModelDef } from '../engine/schema/types';
+import { walk, type Expr } from '../engine/formula/ast';
+import { parseFormula } from '../engine/formula/parser';
+import type { Path } from '../engine/schema/decode';
+import { DATA_TYPES, type ModelDef } from '../engine/schema/types';
+import {
+  AGGREGATION_DESCRIPTIONS,
+  DEFAULT_AGGREGATIONS_BY_TYPE,
+  normalizeAggregationName,
+  REQUIRED_AGGREGATION_PARAMS,
+} from '../engine/vocabulary';
 import { toSlayerError } from '../../../shared/src/errors';
 import type { FileState } from '../workspace/index';
 
@@ -47,9 +56,79 @@ export async function hoverModelFile(
   if (first === 'columns' && typeof index === 'number' && (field === 'name' || at.path.length === 2)) {
     return hoverColumn(model, index, host, options);
   }
+  const aggregation = aggregationAt(state, at.path, offset);
+  if (aggregation) return { hover: hoverAggregation(aggregation, model), subject: { kind: 'other' } };
   if (first === 'measures' && typeof index === 'number') return hoverMeasure(model, index, host, options);
+  if (first === 'joins' && typeof index === 'number') return hoverJoin(model, index, host.catalog);
   if (first === 'name' && model.source_queries) return hoverQueryBacked(model, host.catalog);
+  if (first === 'name') return hoverModel(model, host, options);
   return { hover: null, subject: { kind: 'other' } };
+}
+
+/** The aggregation name under the cursor in a formula (`amount:su|m`), if that is where it is. */
+function aggregationAt(state: FileState, path: Path, offset: number): string | undefined {
+  const span = state.parsed.sources.value(path);
+  const text = span ? state.parsed.text.slice(span.start, span.end) : '';
+  if (!span || !text.includes(':')) return undefined;
+  const raw = /^["']/.test(text) ? text.slice(1, -1) : text;
+  let expr: Expr;
+  try {
+    expr = parseFormula(raw);
+  } catch {
+    return undefined;
+  }
+  let found: string | undefined;
+  walk(expr, (node) => {
+    if (node.kind !== 'agg') return;
+    const where = state.parsed.sources.inner(path, node.aggregationSpan.start, node.aggregationSpan.end);
+    if (offset >= where.start && offset <= where.end) found = node.aggregation;
+  });
+  return found;
+}
+
+function hoverAggregation(name: string, model: ModelDef): Hover {
+  const aggregation = normalizeAggregationName(name);
+  const custom = model.aggregations.find((candidate) => candidate.name === name);
+  const types = DATA_TYPES.filter((type) => DEFAULT_AGGREGATIONS_BY_TYPE[type].has(aggregation));
+  const params = REQUIRED_AGGREGATION_PARAMS[aggregation] ?? [];
+  return markdown([
+    `**:${name}**${custom ? ` — custom aggregation of '${model.name}'` : ''}`,
+    custom?.formula ? `\`\`\`sql\n${custom.formula}\n\`\`\`` : (AGGREGATION_DESCRIPTIONS[aggregation] ?? ''),
+    ...(params.length > 0 ? [`Needs: ${params.map((param) => `\`${param}=\``).join(', ')}`] : []),
+    ...(custom ? [] : [`Allowed by default on: ${types.join(', ') || 'no type'}; a primary key only counts.`]),
+  ]);
+}
+
+function hoverJoin(model: ModelDef, index: number, catalog: ModelCatalog): HoverAnswer {
+  const join = model.joins[index];
+  if (!join) return { hover: null, subject: { kind: 'other' } };
+  const target = catalog.getModel(join.target_model, model.data_source || undefined);
+  const keys = target?.columns.filter((column) => column.primary_key).map((column) => column.name) ?? [];
+  const lines = [
+    `**${model.name} → ${join.target_model}** (${join.join_type} join)`,
+    `On ${join.join_pairs.map(([left, right]) => `\`${model.name}.${left} = ${join.target_model}.${right}\``).join(' and ')}`,
+    target
+      ? `Key of '${target.name}': ${keys.length > 0 ? keys.map((key) => `\`${key}\``).join(', ') : 'none declared'}`
+      : `Model '${join.target_model}' is not in this storage root.`,
+    `Reach its columns as \`${join.target_model}.<column>\`.`,
+  ];
+  return { hover: markdown(lines), subject: { kind: 'other' } };
+}
+
+/** A table model's name: where it reads from, what it declares, and its live row count. */
+async function hoverModel(model: ModelDef, host: EngineHost, options: HoverOptions): Promise<HoverAnswer> {
+  const source = model.sql_table ? `table \`${model.sql_table}\`` : model.sql ? 'SQL' : 'no source';
+  const counts = `${model.columns.length} columns, ${model.measures.length} measures, ${model.joins.length} joins`;
+  const live = await withinLimit(options, (signal) => measureValue(model, '*:count', host, signal));
+  const rows = 'failed' in live ? notLive(live.failed) : `Rows: **${formatValue(live.value)}**`;
+  const lines = [
+    `**${model.name}** on data source \`${model.data_source}\`, from ${source}`,
+    ...(model.description ? [model.description] : []),
+    ...(model.sql ? [`\`\`\`sql\n${model.sql}\n\`\`\``] : []),
+    counts,
+    rows,
+  ];
+  return { hover: markdown(lines), subject: { kind: 'other' } };
 }
 
 async function hoverColumn(

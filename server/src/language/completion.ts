@@ -14,6 +14,7 @@ import {
 import { ORDER_FIELDS, QUERY_FIELDS, TIME_DIMENSION_FIELDS } from '../engine/schema/decode-query';
 import { DATA_TYPES, TIME_GRANULARITIES, type ColumnDef, type ModelDef, type QueryDef } from '../engine/schema/types';
 import {
+  AGGREGATION_DESCRIPTIONS,
   ALL_TRANSFORMS,
   BUILTIN_AGGREGATIONS,
   REQUIRED_AGGREGATION_PARAMS,
@@ -379,7 +380,7 @@ function aggregationItem(aggregation: string): CompletionEntry {
   return {
     label: params.length > 0 ? `${aggregation}(${params.map((p) => `${p}=…`).join(', ')})` : aggregation,
     kind: 'aggregation',
-    detail: AGGREGATION_DETAILS[aggregation] ?? 'custom aggregation',
+    detail: AGGREGATION_DESCRIPTIONS[aggregation] ?? 'custom aggregation',
     insertText: params.length > 0 ? `${aggregation}(${placeholders})` : aggregation,
     snippet: params.length > 0,
     rank: COMMON_AGGREGATIONS.indexOf(aggregation) >= 0 ? 0 : 1,
@@ -387,28 +388,6 @@ function aggregationItem(aggregation: string): CompletionEntry {
 }
 
 const COMMON_AGGREGATIONS = ['sum', 'avg', 'count', 'count_distinct', 'min', 'max'];
-
-const AGGREGATION_DETAILS: Readonly<Record<string, string>> = {
-  sum: 'SUM: the total',
-  avg: 'AVG: the mean',
-  min: 'MIN: the smallest value',
-  max: 'MAX: the largest value',
-  count: 'COUNT: non-NULL values',
-  count_distinct: 'COUNT(DISTINCT …): distinct values',
-  count_distinct_approx: 'approximate distinct count',
-  first: 'the value of the earliest row',
-  last: 'the value of the latest row',
-  weighted_avg: 'average weighted by another column',
-  median: 'the median',
-  percentile: 'the p-th percentile (0 to 1)',
-  stddev_samp: 'sample standard deviation',
-  stddev_pop: 'population standard deviation',
-  var_samp: 'sample variance',
-  var_pop: 'population variance',
-  corr: 'correlation with another column',
-  covar_samp: 'sample covariance with another column',
-  covar_pop: 'population covariance with another column',
-};
 
 /** `{name}` placeholders: the model's query_variables and the query's own variables. */
 function variableCompletion(input: CompletionInput, model: ModelDef | undefined, typed: string): CompletionAnswer {
