@@ -1,6 +1,7 @@
 import { isSlayerError, toSlayerError } from '../../shared/src/errors';
 import { parseArgs } from './cli/args';
 import { runCheck } from './cli/check';
+import { runFormat } from './cli/format';
 import { runInspectCommand } from './cli/inspect';
 import { runQueryCommand } from './cli/query';
 import { runSaveModelCommand } from './cli/save-model';
@@ -10,6 +11,8 @@ const USAGE = `slayer-ls: the SLayer Studio engine, headless.
 
 Usage:
   slayer-ls check [--storage DIR] [--format text|json]   Check every model, datasource and query file under DIR
+  slayer-ls format [--check] [PATH...]                   Format SLayer files (folders: every SLayer file in them);
+                                                        --check lists the unformatted ones and changes nothing
   slayer-ls query '<json>' | @query.json | @file.query.yaml | MODEL
             [--storage DIR] [--variables JSON|k=v,...] [--format table|json] [--dry-run]
                                                         Run a SLayer query (--dry-run prints the SQL)
@@ -22,9 +25,10 @@ Usage:
   slayer-ls --version | --help
 
 check exits 1 when there are errors, 0 otherwise; query exits 1 when the query fails; both exit 2 on bad usage.
+format exits 1 when --check finds an unformatted file or a file has YAML errors, 2 on bad usage.
 `;
 
-const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc', 'dry-run', 'no-write-back']);
+const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc', 'dry-run', 'no-write-back', 'check']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);
@@ -35,6 +39,8 @@ async function main(argv: readonly string[]): Promise<number> {
   switch (args.command) {
     case 'check':
       return runCheck(args, process.stdout, process.stderr);
+    case 'format':
+      return runFormat(args, process.stdout, process.stderr);
     case 'query':
       return runQueryCommand(args, process.stdout, process.stderr);
     case 'save-model':

@@ -2,14 +2,17 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FSWatcher } from 'chokidar';
 import {
-  ResponseError,
+  CodeActionKind,
   TextDocumentSyncKind,
   TextDocuments,
   type CancellationToken,
+  type CodeAction,
   type CodeLens,
+  type Diagnostic,
   type CompletionList,
   type Hover,
   type Position,
+  type TextEdit,
   type Connection,
   type InitializeParams,
   type InitializeResult,
@@ -17,7 +20,7 @@ import {
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Commands } from '../../shared/src/commands';
-import { ErrorCode, RpcErrorCode, SlayerError, toSlayerError } from '../../shared/src/errors';
+import { ErrorCode, SlayerError, toSlayerError } from '../../shared/src/errors';
 import {
   Notifications,
   Requests,
@@ -31,10 +34,15 @@ import {
   TRUST_OPTION,
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
+import { quickFixes } from './features/code-actions';
 import { toCompletionList } from './features/completion';
 import { toDiagnostics } from './features/diagnostics';
+import { formattingEdits } from './features/formatting';
 import { completeAt } from './language/completion';
 import { EngineRequests } from './features/engine-requests';
+import { NAVIGATION_CAPABILITIES, registerNavigation } from './features/navigation';
+import { toResponseError } from './features/response-error';
+import { NameTable } from './engine/names/table';
 import { LineIndex } from './engine/schema/source';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
 import { PathMatcher } from './workspace/glob';
@@ -57,6 +65,8 @@ export class SlayerSession {
   private queue: Promise<void> = Promise.resolve();
   private readonly published = new Set<string>();
   private readonly engine: EngineRequests;
+  /** Declarations and uses of every name, for definition, references, rename and symbols. */
+  private readonly names = new NameTable();
   /** VS Code's workspace trust: in Restricted Mode no database is reached and no file written. */
   private trusted = true;
 
@@ -110,7 +120,19 @@ export class SlayerSession {
     );
     this.connection.onHover((params) => this.hover(params.textDocument.uri, params.position));
     this.connection.onCodeLens((params) => this.codeLenses(params.textDocument.uri));
+    this.connection.onDocumentFormatting((params) => this.formatting(params.textDocument.uri));
+    // Range formatting formats the whole document; features/formatting.ts says why.
+    this.connection.onDocumentRangeFormatting((params) => this.formatting(params.textDocument.uri));
     this.connection.onCompletion((params) => this.completion(params.textDocument.uri, params.position));
+    this.connection.onCodeAction((params) => this.codeActions(params.textDocument.uri, params.context.diagnostics));
+    registerNavigation(this.connection, {
+      names: this.names,
+      fileOf: toPath,
+      uriOf: (file) => this.uriFor(file),
+      versionOf: (file) => this.documents.all().find((document) => toPath(document.uri) === file)?.version ?? null,
+      settled: () => this.queue,
+      log: (message) => this.connection.console.info(message),
+    });
     this.documents.listen(this.connection);
     this.connection.listen();
   }
@@ -127,7 +149,11 @@ export class SlayerSession {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         codeLensProvider: { resolveProvider: false },
         hoverProvider: true,
+        documentFormattingProvider: true,
+        documentRangeFormattingProvider: true,
+        ...NAVIGATION_CAPABILITIES,
         completionProvider: { triggerCharacters: [':', '.', '{'] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
       },
       serverInfo: { name: 'slayer-ls', version: '0.1.0' },
     };
@@ -145,10 +171,9 @@ export class SlayerSession {
       try {
         return await handler(params, token);
       } catch (error) {
-        const slayerError = toSlayerError(error);
-        this.connection.console.error(`${method} failed: ${slayerError.message}`);
-        // A typed JSON-RPC error: the client shows the message and can branch on the code.
-        throw new ResponseError(RpcErrorCode[slayerError.code], slayerError.message, slayerError.toData());
+        const response = toResponseError(error);
+        this.connection.console.error(`${method} failed: ${response.message}`);
+        throw response;
       }
     });
   }
@@ -202,6 +227,36 @@ export class SlayerSession {
     return toCompletionList(answer, text);
   }
 
+  /** Edits for the editor's buffer; a refused file (YAML errors) gets none, and the reason goes to the log. */
+  private formatting(uri: string): TextEdit[] {
+    const file = toPath(uri);
+    const text = this.documents.get(uri)?.getText();
+    if (!file || text === undefined) return [];
+    return formattingEdits({
+      file,
+      text,
+      kind: this.index.get(file)?.classified.kind,
+      enabled: this.settings.format.enable,
+      log: (message) => this.connection.console.info(message),
+    });
+  }
+
+  /** Quick fixes for the diagnostics the editor sent back, computed against the editor's current text. */
+  private codeActions(uri: string, diagnostics: Diagnostic[]): CodeAction[] {
+    const file = toPath(uri);
+    const state = file ? this.index.get(file) : undefined;
+    const document = this.documents.get(uri);
+    const text = document?.getText() ?? state?.parsed.text;
+    if (!state || text === undefined) return [];
+    return quickFixes({
+      uri,
+      version: document?.version ?? null,
+      text,
+      diagnostics: diagnostics.filter((diagnostic) => diagnostic.source === 'slayer'),
+      dataSources: [...this.index.catalogFor(state.root).dataSourceNames()].sort(),
+    });
+  }
+
   /** A "Run query" lens on the first line of every query file, as Malloy puts one on each query. */
   private codeLenses(uri: string): CodeLens[] {
     const file = toPath(uri);
@@ -239,6 +294,7 @@ export class SlayerSession {
       const file = toPath(document.uri);
       if (file) await this.index.setOverlay(file, document.getText());
     }
+    this.names.syncAll(this.index.allFiles());
     this.publishAll();
     progress?.done();
     this.restartWatcher(roots, exclude);
@@ -296,7 +352,11 @@ export class SlayerSession {
   }
 
   private async afterUpdate(update: Promise<string[]>): Promise<void> {
-    for (const file of await update) this.publish(file);
+    for (const file of await update) {
+      // Re-checked dependents keep their parse, so only the changed file's names are extracted again.
+      this.names.sync(file, this.index.get(file));
+      this.publish(file);
+    }
   }
 
   private publishAll(): void {

@@ -14,6 +14,10 @@ export interface SlayerSettings {
   previewMaxRows: number;
   /** Refresh engine-managed cache fields (query-backed `columns`, column samples) in model files. */
   writeBack: boolean;
+  /** `slayer.format.enable`: answer formatting requests (format-on-save) for SLayer files. */
+  format: { enable: boolean };
+  /** `slayer.hover.timeLimitMs`: how long a hover waits for live data before it shows what it has without. */
+  hover: { timeLimitMs: number };
 }
 
 export const SETTINGS_SECTION = 'slayer';
@@ -24,6 +28,8 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   exclude: ['**/node_modules/**', '**/.git/**', '**/target/**', '**/dbt_packages/**', '**/.venv/**'],
   previewMaxRows: 500,
   writeBack: true,
+  format: { enable: true },
+  hover: { timeLimitMs: 1500 },
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -38,7 +44,21 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
     exclude: stringArray(source['exclude']) ?? DEFAULT_SETTINGS.exclude,
     previewMaxRows: positiveInteger(source['previewMaxRows']) ?? DEFAULT_SETTINGS.previewMaxRows,
     writeBack: typeof source['writeBack'] === 'boolean' ? source['writeBack'] : DEFAULT_SETTINGS.writeBack,
+    format: { enable: booleanAt(source['format'], 'enable') ?? DEFAULT_SETTINGS.format.enable },
+    hover: {
+      timeLimitMs: positiveInteger(valueAt(source['hover'], 'timeLimitMs')) ?? DEFAULT_SETTINGS.hover.timeLimitMs,
+    },
   };
+}
+
+/** A value inside a nested section (`slayer.format.enable` arrives as `{format: {enable}}`). */
+function valueAt(section: unknown, key: string): unknown {
+  return typeof section === 'object' && section !== null ? (section as Record<string, unknown>)[key] : undefined;
+}
+
+function booleanAt(section: unknown, key: string): boolean | undefined {
+  const value = valueAt(section, key);
+  return typeof value === 'boolean' ? value : undefined;
 }
 
 function stringArray(value: unknown): string[] | undefined {

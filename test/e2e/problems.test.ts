@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { DEFAULT_DEMO_OPTIONS, generateDemoData } from '../../scripts/demo/data';
 import { generateDemo } from '../../scripts/demo/generate';
+import { formatSlayerText } from '../../server/src/engine/format/format';
 import {
   artifactsDir,
   CodeServer,
@@ -46,6 +47,18 @@ const STATUS_COUNTS_MODEL = [
   '',
 ].join('\n');
 const MONTHLY_QUERY = 'queries/e2e_status_counts.query.yaml';
+/** A valid model written out of SLayer's key order, with four-space lists and comments to keep. */
+const UNFORMATTED_MODEL = [
+  '# Columns first: out of SLayer order.',
+  'columns:',
+  '    - type: TEXT',
+  '      name: city # where the store is',
+  'name: e2e_unformatted',
+  '# The table SLayer reads.',
+  'sql_table: stores',
+  'data_source: jaffle',
+  '',
+].join('\n');
 /** A query file the completion test types into. */
 const TYPING_QUERY = 'queries/e2e_typing.query.yaml';
 /** An inline model on the DuckDB data source: proves the Node-API binding loads in code-server's extension host. */
@@ -117,6 +130,7 @@ async function writeBrokenWorkspace(): Promise<BrokenWorkspace> {
   writeFileSync(path.join(root, DUCKDB_QUERY), DUCKDB_QUERY_TEXT);
   writeFileSync(path.join(root, 'models', 'jaffle', 'status_counts.yaml'), STATUS_COUNTS_MODEL);
   writeFileSync(path.join(root, MONTHLY_QUERY), 'source_model: status_counts\nmeasures: ["_count:sum"]\n');
+  writeFileSync(path.join(root, 'models', 'jaffle', 'e2e_unformatted.yaml'), UNFORMATTED_MODEL);
   writeFileSync(path.join(root, TYPING_QUERY), 'source_model: orders\nmeasures:\n  - "*:count"\n');
   const lines = brokenText.split('\n');
   const index = lines.findIndex((line) => line.includes('amount:summ'));
@@ -185,10 +199,7 @@ test(
     for (const order of data.orders) expected.set(order.status, (expected.get(order.status) ?? 0) + 1);
 
     await step('open-query', page, server, async () => {
-      await openFromExplorer(page, ['queries', path.basename(STATUS_QUERY)]);
-      await page
-        .locator('.tabs-container .tab.active', { hasText: path.basename(STATUS_QUERY) })
-        .waitFor({ timeout: 30_000 });
+      await openEditor(page, ['queries', path.basename(STATUS_QUERY)]);
     });
     await step('click-code-lens', page, server, async () => {
       const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
@@ -234,8 +245,7 @@ test(
     const expected = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([status]) => status);
 
     const hover = await step('hover-column', page, server, async () => {
-      await openFromExplorer(page, ['models', 'jaffle', 'orders.yaml']);
-      await page.locator('.tabs-container .tab.active', { hasText: 'orders.yaml' }).waitFor({ timeout: 30_000 });
+      await openEditor(page, ['models', 'jaffle', 'orders.yaml']);
       // Bring the column's line into view: Monaco renders only the visible lines.
       const lineNumber =
         readFileSync(orders, 'utf8')
@@ -321,7 +331,11 @@ test(
     const edited = before
       .toString('utf8')
       .replace('description: Orders per status.', 'description: Orders per status. Edited in the editor.');
-    assert.ok(text.startsWith(edited.trimEnd()), `the saved text comes first, untouched:\n${text}`);
+    // Format-on-save is on for SLayer files: what was saved is the edit, formatted; the cache comes after it.
+    const saved = formatSlayerText('model', edited);
+    assert.ok('text' in saved, 'the edited model formats');
+    assert.ok(text.startsWith(saved.text.trimEnd()), `the saved text comes first, untouched:\n${text}`);
+    assert.ok(text.includes('Edited in the editor.'), "the user's edit is there");
     assert.match(text, /columns:\n {2}- name: status\n/);
     assert.equal(
       await page.locator('.tabs-container .tab.dirty', { hasText: 'status_counts.yaml' }).count(),
@@ -338,10 +352,7 @@ test(
     const page = workbench?.page;
     assert.ok(page && server, 'the workbench did not open');
     const suggestions = await step('type-and-suggest', page, server, async () => {
-      await openFromExplorer(page, ['queries', path.basename(TYPING_QUERY)]);
-      await page
-        .locator('.tabs-container .tab.active', { hasText: path.basename(TYPING_QUERY) })
-        .waitFor({ timeout: 30_000 });
+      await openEditor(page, ['queries', path.basename(TYPING_QUERY)]);
       await page.locator('.monaco-editor .view-line', { hasText: '*:count' }).first().click();
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
@@ -356,20 +367,150 @@ test(
     assert.ok(labels.includes('sum'), `suggest widget rows: ${suggestions.join(' | ')}`);
     assert.ok(labels.includes('avg'), `suggest widget rows: ${suggestions.join(' | ')}`);
     await page.keyboard.press('Escape');
-    await page.keyboard.press('Control+Z');
+    // Leave the file as it was on disk, so later tests see one deliberate error only.
+    await runCommand(page, 'File: Revert File');
   },
 );
 
+test('saving an unformatted model rewrites it in canonical form, comments kept', { timeout: 120_000 }, async () => {
+  const page = workbench?.page;
+  assert.ok(page && server, 'the workbench did not open');
+  const file = path.join(broken.root, 'models', 'jaffle', 'e2e_unformatted.yaml');
+  await step('format-on-save', page, server, async () => {
+    await openEditor(page, ['models', 'jaffle', 'e2e_unformatted.yaml']);
+    await page.locator('.monaco-editor .view-line', { hasText: 'data_source: jaffle' }).first().click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' ');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Control+S');
+    const deadline = Date.now() + 30_000;
+    while (readFileSync(file, 'utf8') === UNFORMATTED_MODEL) {
+      if (Date.now() > deadline) throw new Error('saving did not format the file');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await page.locator('.monaco-editor .view-line', { hasText: 'name: e2e_unformatted' }).first().waitFor();
+  });
+  await page.screenshot({ path: path.join(artifactsDir(), 'format-on-save.png') });
+  const text = readFileSync(file, 'utf8');
+  const expected = formatSlayerText('model', UNFORMATTED_MODEL);
+  assert.ok('text' in expected);
+  assert.equal(text, expected.text, 'what the editor saved is the formatter output');
+  const lines = text.split('\n');
+  const at = (prefix: string): number => lines.findIndex((line) => line.startsWith(prefix));
+  assert.ok(
+    at('name:') < at('sql_table:') && at('sql_table:') < at('data_source:') && at('data_source:') < at('columns:'),
+  );
+  assert.equal(lines[at('sql_table:') - 1], '# The table SLayer reads.', 'a comment moves with its key');
+  assert.equal(lines[at('columns:') - 1], '# Columns first: out of SLayer order.');
+  assert.ok(text.includes('  - name: city # where the store is') || text.includes('name: city # where the store is'));
+  assert.ok(
+    lines.some((line) => /^ {2}- /.test(line)),
+    'two-space lists',
+  );
+});
+
+test('Ctrl+click on a join target opens the model it names', { timeout: 120_000 }, async () => {
+  const page = workbench?.page;
+  assert.ok(page && server, 'the workbench did not open');
+  const orders = path.join(broken.root, 'models', 'jaffle', 'orders.yaml');
+  await step('ctrl-click-join-target', page, server, async () => {
+    await openEditor(page, ['models', 'jaffle', 'orders.yaml']);
+    await goToLine(page, lineOf(orders, '- target_model: stores'));
+    const line = page.locator('.monaco-editor .view-line', { hasText: 'target_model: stores' }).first();
+    await line.waitFor({ timeout: 30_000 });
+    const word = line.locator('span span', { hasText: /^stores$/ }).last();
+    const box = await word.boundingBox();
+    assert.ok(box, 'the word stores is on screen');
+    await page.keyboard.down('Control');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.up('Control');
+    await page.locator('.tabs-container .tab.active', { hasText: 'stores.yaml' }).waitFor({ timeout: 30_000 });
+  });
+  await page.screenshot({ path: path.join(artifactsDir(), 'go-to-definition.png') });
+  assert.equal(await page.locator('.tabs-container .tab.active', { hasText: 'stores.yaml' }).count(), 1);
+});
+
+test(
+  "F2 on a column renames it in another model's join, and the workspace stays clean",
+  { timeout: 150_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    const customers = path.join(broken.root, 'models', 'jaffle', 'customers.yaml');
+    const orders = path.join(broken.root, 'models', 'jaffle', 'orders.yaml');
+    assert.match(readFileSync(orders, 'utf8'), /join_pairs: \[\[customer_id, id\]\]/);
+    await step('rename-with-f2', page, server, async () => {
+      await openEditor(page, ['models', 'jaffle', 'customers.yaml']);
+      await goToLine(page, lineOf(customers, '- name: id'));
+      await page.keyboard.press('End');
+      await page.keyboard.press('F2');
+      const input = page.locator('.rename-box input');
+      await input.waitFor({ timeout: 30_000 });
+      await input.fill('customer_key');
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab.dirty', { hasText: 'customers.yaml' }).waitFor({ timeout: 30_000 });
+      await runCommand(page, 'File: Save All');
+      const deadline = Date.now() + 30_000;
+      while (!readFileSync(orders, 'utf8').includes('[[customer_id, customer_key]]')) {
+        if (Date.now() > deadline) throw new Error('orders.yaml was not updated on disk');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'rename.png') });
+    const renamed = readFileSync(customers, 'utf8');
+    assert.match(renamed, /- name: customer_key\n/);
+    assert.match(renamed, /# Primary keys can only be counted/, 'comments survive the rename');
+    await step('still-one-error', page, server, async () => {
+      // The workspace had exactly one (deliberate) error before the rename; it still has exactly that one.
+      await slayerStatusItem(page)
+        .filter({ hasText: /SLayer\s*1\b/ })
+        .waitFor({ timeout: 30_000 });
+    });
+  },
+);
+
+function lineOf(file: string, needle: string): number {
+  const index = readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes(needle));
+  assert.ok(index >= 0, `${path.basename(file)} has ${needle}`);
+  return index + 1;
+}
+
+/** Ctrl+G: Monaco renders only the visible lines, so a far line is brought into view first. */
+async function goToLine(page: Page, line: number): Promise<void> {
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
 /** Opens a query file from the Explorer, clicks its Run query lens and waits for its results view. */
 async function runFromCodeLens(page: Page, relative: string): Promise<FrameLocator> {
-  await openFromExplorer(page, [path.basename(relative)]);
-  await page.locator('.tabs-container .tab.active', { hasText: path.basename(relative) }).waitFor({ timeout: 30_000 });
+  await openEditor(page, [path.basename(relative)]);
   const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
   await lens.first().waitFor({ timeout: 60_000 });
   await lens.first().click();
   const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   await view.locator('h3', { hasText: path.basename(relative) }).waitFor({ timeout: 60_000 });
   return view;
+}
+
+/** Opens a file from the Explorer and waits until its editor tab is the active one. */
+async function openEditor(page: Page, names: string[]): Promise<void> {
+  await openFromExplorer(page, names);
+  const tab = names[names.length - 1] ?? '';
+  await page.locator('.tabs-container .tab.active', { hasText: tab }).first().waitFor({ timeout: 30_000 });
 }
 
 /** Clicks through Explorer rows by exact name, expanding folders on the way. */

@@ -10,7 +10,10 @@ import { classifyPath } from '../../server/src/workspace/classify';
 const root = path.resolve(__dirname, '../..');
 
 interface Manifest {
+  name: string;
+  publisher: string;
   contributes: {
+    configurationDefaults: Record<string, Record<string, unknown> | undefined>;
     commands: { command: string; title: string }[];
     configuration: { properties: Record<string, { default: unknown }> };
     languages: { id: string; filenamePatterns?: string[]; extensions?: string[] }[];
@@ -19,6 +22,15 @@ interface Manifest {
 }
 
 const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
+
+/** `{format: {enable: true}}` is the setting `format.enable`, as VS Code nests dotted keys. */
+function dottedSettings(settings: object, prefix = ''): [string, unknown][] {
+  return Object.entries(settings as Record<string, unknown>).flatMap(([key, value]): [string, unknown][] =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? dottedSettings(value, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, value]],
+  );
+}
 
 describe('package.json stays in step with shared/', () => {
   test('every command declared in shared/ is contributed with the same title, and nothing else', () => {
@@ -29,9 +41,19 @@ describe('package.json stays in step with shared/', () => {
 
   test('every setting has the default shared/ uses', () => {
     const properties = manifest.contributes.configuration.properties;
-    for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
+    for (const [key, value] of dottedSettings(DEFAULT_SETTINGS)) {
       assert.deepEqual(properties[`${SETTINGS_SECTION}.${key}`]?.default, value, key);
     }
+  });
+
+  test('format-on-save is the default for SLayer files only, with this extension as their formatter', () => {
+    const defaults = manifest.contributes.configurationDefaults;
+    assert.deepEqual(
+      Object.keys(defaults).filter((key) => key.startsWith('[')),
+      [`[${LANGUAGE_ID}]`],
+    );
+    assert.equal(defaults[`[${LANGUAGE_ID}]`]?.['editor.formatOnSave'], true);
+    assert.equal(defaults[`[${LANGUAGE_ID}]`]?.['editor.defaultFormatter'], `${manifest.publisher}.${manifest.name}`);
   });
 
   test('malformed settings fall back to defaults instead of breaking the server', () => {

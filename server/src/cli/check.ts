@@ -78,7 +78,8 @@ export async function runCheck(
   return report.errors > 0 ? 1 : 0;
 }
 
-function displayPath(file: string): string {
+/** A path relative to the working directory when it is under it, as compilers print them. */
+export function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
   return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }

@@ -104,6 +104,7 @@ function checkModelLocation(model: ModelDef, location: FileLocation, ctx: CheckC
       DiagnosticCode.FileLocation,
       ctx.at(['name']),
       `SLayer finds model '${model.name}' by file name, but this file is '${location.fileStem}.yaml'. Rename the file or the model.`,
+      { wrong: model.name, replacements: [location.fileStem] },
     );
   }
   const folder = location.dataSourceFolder;

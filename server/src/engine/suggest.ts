@@ -1,3 +1,5 @@
+import type { NameSuggestion } from './schema/problems';
+
 /** Nearest valid name for "did you mean" hints; undefined when nothing is close enough to help. */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -13,9 +15,10 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   return bestDistance <= limit ? best : undefined;
 }
 
-export function didYouMean(name: string, candidates: Iterable<string>): string {
-  const hint = closestName(name, candidates);
-  return hint ? ` Did you mean '${hint}'?` : '';
+/** " Did you mean 'x'?" for a message, and the same as a quick fix the problem carries. */
+export function suggestName(name: string, candidates: Iterable<string>): { hint: string; suggestion?: NameSuggestion } {
+  const best = closestName(name, candidates);
+  return best ? { hint: ` Did you mean '${best}'?`, suggestion: { wrong: name, replacements: [best] } } : { hint: '' };
 }
 
 function editDistance(a: string, b: string): number {

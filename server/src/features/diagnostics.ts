@@ -18,5 +18,7 @@ export function toDiagnostics(problems: readonly Problem[], text: string): Diagn
     code: problem.code,
     source: 'slayer',
     message: problem.message,
+    // Comes back with the code action request: the quick fix's replacement names.
+    ...(problem.suggestion ? { data: problem.suggestion } : {}),
   }));
 }

@@ -28,9 +28,6 @@ export interface EngineRequestHost {
   log(message: string): void;
 }
 
-/** Hover's wait for live data when no setting says otherwise. */
-const DEFAULT_HOVER_TIME_LIMIT_MS = 1500;
-
 const RESTRICTED_REASON = 'Restricted Mode (this workspace is not trusted), so no database is reached';
 
 /**
@@ -150,7 +147,7 @@ export class EngineRequests {
     const state = this.host.index.get(file);
     if (!state?.root || state.classified.kind !== 'model') return null;
     const answer = await hoverModelFile(state, offset, this.engineFor(state.root), {
-      timeLimitMs: DEFAULT_HOVER_TIME_LIMIT_MS,
+      timeLimitMs: this.host.settings().hover.timeLimitMs,
       ...(this.host.trusted() ? {} : { offline: RESTRICTED_REASON }),
     });
     if (answer.subject.kind === 'column') {

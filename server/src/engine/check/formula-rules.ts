@@ -5,7 +5,7 @@ import { FormulaSyntaxError } from '../formula/lexer';
 import { LIST_CALL, parseFormula } from '../formula/parser';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ModelDef } from '../schema/types';
-import { didYouMean } from '../suggest';
+import { suggestName } from '../suggest';
 import {
   ALL_TRANSFORMS,
   BUILTIN_AGGREGATIONS,
@@ -46,10 +46,12 @@ export function checkFormulaReferences(expr: Expr, path: Path, scope: FormulaSco
 function checkCall(call: Call, path: Path, ctx: CheckContext): void {
   if (call.name === LIST_CALL || ALL_TRANSFORMS.has(call.name) || SCALAR_FUNCTIONS.has(call.name.toLowerCase())) return;
   const known = [...ALL_TRANSFORMS, ...SCALAR_FUNCTIONS];
+  const named = suggestName(call.name, known);
   ctx.error(
     DiagnosticCode.UnknownReference,
     ctx.inside(path, call.nameSpan),
-    `Unknown function '${call.name}'.${didYouMean(call.name, known)} Transforms: ${[...ALL_TRANSFORMS].sort().join(', ')}.`,
+    `Unknown function '${call.name}'.${named.hint} Transforms: ${[...ALL_TRANSFORMS].sort().join(', ')}.`,
+    named.suggestion,
   );
 }
 
@@ -60,10 +62,12 @@ function checkNameRef(ref: NameRef, path: Path, scope: FormulaScope, ctx: CheckC
   if (findName(owner, leaf)) return;
   if (owner === scope.model && scope.extraNames?.has(leaf)) return;
   const candidates = owner === scope.model ? [...namesOf(owner), ...(scope.extraNames ?? [])] : namesOf(owner);
+  const named = suggestName(leaf, candidates);
   ctx.error(
     DiagnosticCode.UnknownReference,
     ctx.inside(path, ref.span),
-    `'${leaf}' is not a column or measure of model '${owner.name}'.${didYouMean(leaf, candidates)}`,
+    `'${leaf}' is not a column or measure of model '${owner.name}'.${named.hint}`,
+    named.suggestion,
   );
 }
 
@@ -80,18 +84,20 @@ function ownerModel(
   if (steps.length === 0) return scope.model;
   const resolved = resolveJoinPath(scope.model, steps, ctx.catalog);
   if (resolved.ok) return resolved.model;
+  const named = suggestName(steps[resolved.failedAt] ?? '', resolved.suggestions);
   ctx.error(
     DiagnosticCode.UnknownModel,
     ctx.inside(path, node.kind === 'agg' ? node.targetSpan : node.span),
-    `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`,
+    `${resolved.message}${named.hint}`,
+    named.suggestion,
   );
   return undefined;
 }
 
 /** SLayer drops a redundant "<source model>." prefix (orders.revenue:sum on orders) unless a join has that name. */
-function stripOwnName(prefix: string[], model: ModelDef): string[] {
+export function stripOwnName(prefix: readonly string[], model: ModelDef): string[] {
   const selfJoin = model.joins.some((join) => join.target_model === model.name);
-  return prefix[0] === model.name && !selfJoin ? prefix.slice(1) : prefix;
+  return prefix[0] === model.name && !selfJoin ? prefix.slice(1) : [...prefix];
 }
 
 /** `*:count` and `customers.*:count` are the only aggregations of `*`. */
@@ -119,27 +125,39 @@ function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx:
   }
   const column = owner.columns.find((candidate) => candidate.name === columnName);
   if (!column) {
+    const named = suggestName(
+      columnName,
+      owner.columns.map((c) => c.name),
+    );
     ctx.error(
       DiagnosticCode.UnknownReference,
       ctx.inside(path, agg.targetSpan),
-      `Column '${columnName}' not found in model '${owner.name}'.${didYouMean(
-        columnName,
-        owner.columns.map((c) => c.name),
-      )}`,
+      `Column '${columnName}' not found in model '${owner.name}'.${named.hint}`,
+      named.suggestion,
     );
     return;
   }
   if (!isKnownAggregation(aggregation, owner)) {
     const known = [...BUILTIN_AGGREGATIONS, ...owner.aggregations.map((a) => a.name)];
+    const named = suggestName(agg.aggregation, known);
     ctx.error(
       DiagnosticCode.UnknownAggregation,
       ctx.inside(path, agg.aggregationSpan),
-      `Unknown aggregation '${agg.aggregation}'.${didYouMean(agg.aggregation, known)}`,
+      `Unknown aggregation '${agg.aggregation}'.${named.hint}`,
+      named.suggestion,
     );
     return;
   }
   const refusal = aggregationRefusal(column, aggregation, owner);
-  if (refusal) ctx.error(DiagnosticCode.AggregationNotAllowed, ctx.inside(path, agg.span), refusal);
+  if (refusal) {
+    const allowed = [...BUILTIN_AGGREGATIONS, ...owner.aggregations.map((a) => a.name)].filter(
+      (candidate) => aggregationRefusal(column, candidate, owner) === undefined,
+    );
+    ctx.error(DiagnosticCode.AggregationNotAllowed, ctx.inside(path, agg.span), refusal, {
+      wrong: agg.aggregation,
+      replacements: allowed,
+    });
+  }
   checkRequiredParams(agg, aggregation, owner, path, ctx);
 }
 

@@ -1,7 +1,7 @@
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { Path } from '../schema/decode';
 import { CURRENT_MODEL_VERSION, type ModelDef } from '../schema/types';
-import { didYouMean } from '../suggest';
+import { suggestName } from '../suggest';
 import {
   BUILTIN_AGGREGATIONS,
   DEFAULT_AGGREGATIONS_BY_TYPE,
@@ -163,10 +163,12 @@ function checkAllowedAggregations(model: ModelDef, path: Path, ctx: CheckContext
     column.allowed_aggregations?.forEach((aggregation, ai) => {
       const span = ctx.at([...path, 'columns', ci, 'allowed_aggregations', ai]);
       if (!BUILTIN_AGGREGATIONS.has(aggregation) && !custom.has(aggregation)) {
+        const named = suggestName(aggregation, [...BUILTIN_AGGREGATIONS, ...custom]);
         ctx.error(
           DiagnosticCode.UnknownAggregation,
           span,
-          `Column '${column.name}': '${aggregation}' is neither a built-in aggregation nor one of this model's aggregations.${didYouMean(aggregation, [...BUILTIN_AGGREGATIONS, ...custom])}`,
+          `Column '${column.name}': '${aggregation}' is neither a built-in aggregation nor one of this model's aggregations.${named.hint}`,
+          named.suggestion,
         );
         return;
       }
@@ -293,13 +295,15 @@ function checkDefaultTimeDimension(model: ModelDef, path: Path, ctx: CheckContex
   const column = model.columns.find((c) => c.name === name);
   const span = ctx.at([...path, 'default_time_dimension']);
   if (!column) {
+    const named = suggestName(
+      name,
+      model.columns.map((c) => c.name),
+    );
     ctx.error(
       DiagnosticCode.UnknownReference,
       span,
-      `default_time_dimension '${name}' is not a column of '${model.name}'.${didYouMean(
-        name,
-        model.columns.map((c) => c.name),
-      )}`,
+      `default_time_dimension '${name}' is not a column of '${model.name}'.${named.hint}`,
+      named.suggestion,
     );
   } else if (!TIME_TYPES.has(column.type)) {
     ctx.warning(
@@ -313,10 +317,12 @@ function checkDefaultTimeDimension(model: ModelDef, path: Path, ctx: CheckContex
 function checkDataSource(model: ModelDef, path: Path, ctx: CheckContext): void {
   const name = model.data_source;
   if (!name || ctx.catalog.getDatasource(name)) return;
+  const named = suggestName(name, ctx.catalog.dataSourceNames());
   ctx.error(
     DiagnosticCode.UnknownDataSource,
     ctx.at([...path, 'data_source']),
-    `Datasource '${name}' not found: there is no datasources/${name}.yaml in this storage root.${didYouMean(name, ctx.catalog.dataSourceNames())}`,
+    `Datasource '${name}' not found: there is no datasources/${name}.yaml in this storage root.${named.hint}`,
+    named.suggestion,
   );
 }
 
@@ -326,10 +332,12 @@ function checkJoins(model: ModelDef, path: Path, ctx: CheckContext): void {
     if (!join.target_model) return;
     const target = ctx.catalog.getModel(join.target_model, model.data_source || undefined);
     if (!target) {
+      const named = suggestName(join.target_model, ctx.catalog.modelNames());
       ctx.error(
         DiagnosticCode.UnknownModel,
         ctx.at([...joinPath, 'target_model']),
-        `Model '${join.target_model}' not found.${didYouMean(join.target_model, ctx.catalog.modelNames())}`,
+        `Model '${join.target_model}' not found.${named.hint}`,
+        named.suggestion,
       );
     }
     join.join_pairs.forEach(([source, targetColumn], pi) => {
@@ -347,12 +355,14 @@ function checkJoins(model: ModelDef, path: Path, ctx: CheckContext): void {
 function checkJoinColumn(model: ModelDef, column: string, path: Path, ctx: CheckContext): void {
   if (model.source_queries?.length && model.columns.length === 0) return;
   if (model.columns.some((c) => c.name === column)) return;
+  const named = suggestName(
+    column,
+    model.columns.map((c) => c.name),
+  );
   ctx.warning(
     DiagnosticCode.UnknownReference,
     ctx.at(path),
-    `Column '${column}' is not declared on model '${model.name}'; the join uses it as a raw table column.${didYouMean(
-      column,
-      model.columns.map((c) => c.name),
-    )}`,
+    `Column '${column}' is not declared on model '${model.name}'; the join uses it as a raw table column.${named.hint}`,
+    named.suggestion,
   );
 }

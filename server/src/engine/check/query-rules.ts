@@ -2,7 +2,7 @@ import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { resolveJoinPath, type ModelCatalog } from '../catalog';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ColumnRefDef, ModelDef, QueryDef } from '../schema/types';
-import { didYouMean } from '../suggest';
+import { suggestName } from '../suggest';
 import { TIME_TYPES } from '../vocabulary';
 import type { CheckContext } from './context';
 import { checkFormulaReferences, parseAt } from './formula-rules';
@@ -76,18 +76,16 @@ function sourceModel(
   const model = ctx.catalog.getModel(name);
   if (!model) {
     const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
-    ctx.error(
-      DiagnosticCode.UnknownModel,
-      span,
-      `Model '${name}' not found.${didYouMean(name, [...ctx.catalog.modelNames(), ...earlierStages])}`,
-    );
+    const named = suggestName(name, [...ctx.catalog.modelNames(), ...earlierStages]);
+    ctx.error(DiagnosticCode.UnknownModel, span, `Model '${name}' not found.${named.hint}`, named.suggestion);
     return undefined;
   }
   if (model.source_queries?.length && model.columns.length === 0) return undefined;
   return source.kind === 'extension' ? extend(model, source.extension) : model;
 }
 
-function extend(
+/** A model as a ModelExtension source sees it: the stored model plus the extension's columns, measures and joins. */
+export function extend(
   model: ModelDef,
   extension: { columns?: ColumnDef[]; measures?: ModelDef['measures']; joins?: ModelDef['joins'] },
 ): ModelDef {
@@ -104,13 +102,15 @@ function checkDimension(model: ModelDef, ref: ColumnRefDef, path: Path, ctx: Che
   if (!owner) return;
   const column = owner.columns.find((c) => c.name === ref.name);
   if (!column) {
+    const named = suggestName(
+      ref.name,
+      owner.columns.map((c) => c.name),
+    );
     ctx.error(
       DiagnosticCode.UnknownReference,
       ctx.at(path),
-      `Column '${ref.name}' not found in model '${owner.name}'.${didYouMean(
-        ref.name,
-        owner.columns.map((c) => c.name),
-      )}`,
+      `Column '${ref.name}' not found in model '${owner.name}'.${named.hint}`,
+      named.suggestion,
     );
     return;
   }
@@ -136,11 +136,8 @@ function dimensionOwner(
   const steps = parts[0] === model.name ? parts.slice(1) : parts;
   const resolved = resolveJoinPath(model, steps, catalog);
   if (resolved.ok) return resolved.model;
-  ctx.error(
-    DiagnosticCode.UnknownModel,
-    ctx.at(path),
-    `${resolved.message}${didYouMean(steps[resolved.failedAt] ?? '', resolved.suggestions)}`,
-  );
+  const named = suggestName(steps[resolved.failedAt] ?? '', resolved.suggestions);
+  ctx.error(DiagnosticCode.UnknownModel, ctx.at(path), `${resolved.message}${named.hint}`, named.suggestion);
   return undefined;
 }
 

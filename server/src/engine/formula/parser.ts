@@ -16,7 +16,19 @@ const COMPARE_OPS: Readonly<Record<string, CompareOp>> = {
 /** The name a bracketed keyword value parses to: `[a, b]` is a call of `[]`. */
 export const LIST_CALL = '[]';
 
-const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'like', 'is', 'null', 'none', 'true', 'false']);
+/** Words a formula reads as operators or literals, whatever their case; never a column's name. */
+export const KEYWORDS: ReadonlySet<string> = new Set([
+  'and',
+  'or',
+  'not',
+  'in',
+  'like',
+  'is',
+  'null',
+  'none',
+  'true',
+  'false',
+]);
 
 /**
  * Parses a measure formula or a filter into an Expr. Keywords are

@@ -91,7 +91,7 @@ export const COLUMN_FIELDS = new Set([
 export const MEASURE_FIELDS = new Set(['formula', 'name', 'label', 'description', 'type', 'meta']);
 export const AGGREGATION_FIELDS = new Set(['name', 'formula', 'params', 'description', 'meta']);
 export const JOIN_FIELDS = new Set(['target_model', 'join_pairs', 'join_type', 'description', 'meta']);
-const FORMAT_FIELDS = new Set(['type', 'precision', 'symbol']);
+export const FORMAT_FIELDS = new Set(['type', 'precision', 'symbol']);
 
 export function decodeModel(
   node: YamlNode,
@@ -144,6 +144,7 @@ export const dataType: Decoder<DataType | null> = (node, ctx, path) => {
       DiagnosticCode.LegacyType,
       spanOfNode(node),
       `Legacy type '${text}' ${meaning}; SLayer rewrites it on save.${mapped ? ` Write '${mapped}'.` : ''}`,
+      mapped ? { wrong: text, replacements: [mapped] } : undefined,
     );
     return mapped;
   }
@@ -223,7 +224,7 @@ export const decodeMeasure: Decoder<MeasureDef> = (node, ctx, path) => {
   };
 };
 
-const AGGREGATION_PARAM_FIELDS = new Set(['name', 'sql']);
+export const AGGREGATION_PARAM_FIELDS = new Set(['name', 'sql']);
 
 const decodeAggregationParam: Decoder<AggregationParamDef> = (node, ctx, path) => {
   const map = ctx.expectMap(node, path, 'an aggregation parameter');

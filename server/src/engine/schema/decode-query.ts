@@ -43,8 +43,8 @@ export const QUERY_FIELDS = new Set([
   'distinct_dimension_values',
 ]);
 
-const EXTENSION_FIELDS = new Set(['source_name', 'columns', 'measures', 'joins']);
-const COLUMN_REF_FIELDS = new Set(['name', 'model', 'label']);
+export const EXTENSION_FIELDS = new Set(['source_name', 'columns', 'measures', 'joins']);
+export const COLUMN_REF_FIELDS = new Set(['name', 'model', 'label']);
 export const TIME_DIMENSION_FIELDS = new Set(['dimension', 'granularity', 'date_range', 'label']);
 export const ORDER_FIELDS = new Set(['column', 'direction']);
 const DIRECTIONS: Readonly<Record<string, 'asc' | 'desc'>> = {

@@ -14,7 +14,7 @@ import {
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
-import { closestName } from '../suggest';
+import { suggestName } from '../suggest';
 import { describeNode, MAX_ALIAS_RESOLUTIONS, spanOfNode, valueOffsetMapper } from './yaml-source';
 
 export type Path = readonly (string | number)[];
@@ -63,6 +63,16 @@ export class SourceMap {
     this.stringMappers.set(pathKey(path), mapper);
   }
 
+  /**
+   * The span of characters [from, to) inside a string value, only when it is
+   * known exactly (a plain or simply quoted scalar): rename edits these
+   * characters, so an approximation would corrupt the file.
+   */
+  exactInner(path: Path, from: number, to: number): Span | undefined {
+    const mapper = this.stringMappers.get(pathKey(path));
+    return mapper ? { start: mapper(from), end: mapper(to) } : undefined;
+  }
+
   value(path: Path): Span | undefined {
     return this.values.get(pathKey(path));
   }
@@ -83,9 +93,7 @@ export class SourceMap {
 
   /** The exact span of characters [from, to) inside a string value, or the whole value when unknown. */
   inner(path: Path, from: number, to: number): Span {
-    const mapper = this.stringMappers.get(pathKey(path));
-    if (!mapper) return this.best(path);
-    return { start: mapper(from), end: mapper(to) };
+    return this.exactInner(path, from, to) ?? this.best(path);
   }
 
   /** Every recorded value path, for features that walk the document (symbols, hovers). */
@@ -224,15 +232,20 @@ export class FieldReader {
   }
 
   private reportUnknown(key: string, span: Span, known: ReadonlySet<string>, options: FieldOptions): void {
-    const hint = closestName(key, known);
-    const suggestion = hint ? ` Did you mean '${hint}'?` : '';
+    const named = suggestName(key, known);
     if (options.unknown === 'error') {
-      this.ctx.sink.error(DiagnosticCode.UnknownField, span, `Unknown ${options.what} field '${key}'.${suggestion}`);
+      this.ctx.sink.error(
+        DiagnosticCode.UnknownField,
+        span,
+        `Unknown ${options.what} field '${key}'.${named.hint}`,
+        named.suggestion,
+      );
     } else if (this.ctx.warnOnUnknownFields) {
       this.ctx.sink.warning(
         DiagnosticCode.UnknownField,
         span,
-        `SLayer does not know the ${options.what} field '${key}'; it is kept in the file but ignored.${suggestion}`,
+        `SLayer does not know the ${options.what} field '${key}'; it is kept in the file but ignored.${named.hint}`,
+        named.suggestion,
       );
     }
   }
@@ -309,6 +322,8 @@ function toPlain(node: YamlNode, ctx: DecodeContext, path: Path, depth: number):
       const key = ctx.resolve(pair.key);
       const value = ctx.resolve(pair.value);
       const keyText = isScalar(key) ? String(key.value) : '';
+      // A plain mapping's keys declare things too (query variables); navigation points at them.
+      if (key) ctx.sources.recordKey([...path, keyText], spanOfNode(key));
       out[keyText] = value ? toPlain(value, ctx, [...path, keyText], depth + 1) : null;
     }
     return out;
@@ -326,11 +341,12 @@ export function enumOf<T extends string>(
     const wanted = options.caseInsensitive ? text.trim().toLowerCase() : text;
     const match = values.find((value) => value === wanted);
     if (match !== undefined) return match;
-    const hint = closestName(text, new Set(values));
+    const named = suggestName(text, new Set(values));
     ctx.sink.error(
       DiagnosticCode.InvalidValue,
       spanOfNode(node),
-      `${label(path)}: '${text}' is not one of ${values.join(', ')}.${hint ? ` Did you mean '${hint}'?` : ''}`,
+      `${label(path)}: '${text}' is not one of ${values.join(', ')}.${named.hint}`,
+      named.suggestion,
     );
     return undefined;
   };

@@ -1,0 +1,222 @@
+import type { ModelCatalog } from '../catalog';
+import { LineIndex, type Span } from '../schema/source';
+import type { DatasourceDef, ModelDef } from '../schema/types';
+import { extractNames, type FileNames, type NamedFile } from './extract';
+import type { Declaration, Occurrence, Reference } from './model';
+import { resolveReference, type ResolveContext } from './resolve';
+
+/**
+ * Every declaration and every use of a name in the workspace, kept per file.
+ * A file's names are extracted when its parse changes (a re-check of a
+ * dependent keeps its parse and costs nothing); uses are resolved on
+ * request, from memory, so an edit to one model is seen by every file that
+ * names it without touching those files.
+ */
+export class NameTable {
+  private readonly files = new Map<string, FileNames>();
+  private readonly owners = new Map<object, Declaration>();
+  private readonly usesByName = new Map<string, Set<Reference>>();
+  private readonly catalogs = new Map<string, RootCatalog>();
+  private readonly derived = new Set<Declaration>();
+  private readonly lineIndexes = new Map<string, LineIndex>();
+  private declarationList: Declaration[] | undefined;
+  private readonly context: ResolveContext = {
+    catalog: (root) => this.catalogOf(root),
+    declarationOf: (owner) => this.owners.get(owner),
+  };
+
+  /** Brings one file up to date with its indexed state; `undefined` forgets it. */
+  sync(file: string, state: NamedFile | undefined): void {
+    const previous = this.files.get(file);
+    if (previous && state && previous.parsed === state.parsed && previous.root === state.root) return;
+    if (previous) this.forget(previous);
+    if (state) this.remember(extractNames(state));
+  }
+
+  /** After a full re-index: every file synced, and files no longer indexed forgotten. */
+  syncAll(states: Iterable<NamedFile>): void {
+    const seen = new Set<string>();
+    for (const state of states) {
+      seen.add(state.path);
+      this.sync(state.path, state);
+    }
+    for (const file of [...this.files.keys()]) if (!seen.has(file)) this.sync(file, undefined);
+  }
+
+  namesOf(file: string): FileNames | undefined {
+    return this.files.get(file);
+  }
+
+  hasFile(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  /** Every declaration of the workspace, in file order; cached until the next change. */
+  declarations(): readonly Declaration[] {
+    this.declarationList ??= [...this.files.values()].flatMap((names) => names.declarations);
+    return this.declarationList;
+  }
+
+  /** The stages' virtual columns, whose names follow renames of what they were named after. */
+  derivedDeclarations(): ReadonlySet<Declaration> {
+    return this.derived;
+  }
+
+  catalogOf(root: string | undefined): ModelCatalog {
+    return this.catalogs.get(root ?? '') ?? EMPTY_CATALOG;
+  }
+
+  /** Line/character positions for a file's text, built once per parse. */
+  lineIndex(file: string): LineIndex | undefined {
+    const names = this.files.get(file);
+    if (!names) return undefined;
+    let lines = this.lineIndexes.get(file);
+    if (!lines) {
+      lines = new LineIndex(names.parsed.text);
+      this.lineIndexes.set(file, lines);
+    }
+    return lines;
+  }
+
+  resolve(reference: Reference): Declaration | undefined {
+    return resolveReference(reference, this.context);
+  }
+
+  /**
+   * The name under the cursor. A use wins over a declaration sharing its
+   * characters (a join's `target_model` is both); a use whose characters are
+   * not known exactly (inside a block scalar) counts only when it is the
+   * only name there.
+   */
+  at(file: string, offset: number): Occurrence | undefined {
+    const names = this.files.get(file);
+    if (!names) return undefined;
+    const uses = names.references.filter((reference) => contains(reference.span, offset));
+    const exact = smallest(uses.filter((reference) => reference.exact));
+    const approximate = new Set(uses.map((reference) => reference.name)).size === 1 ? uses[0] : undefined;
+    const reference = exact ?? approximate;
+    if (reference) return { kind: 'reference', reference, span: reference.span };
+    const declared = names.declarations.filter((entry) => !entry.derived && contains(entry.span, offset));
+    const declaration = smallest(declared);
+    return declaration ? { kind: 'declaration', declaration, span: declaration.span } : undefined;
+  }
+
+  /** The declaration the cursor's name means: itself on a declaration, the resolved one on a use. */
+  declarationAt(file: string, offset: number): Declaration | undefined {
+    const occurrence = this.at(file, offset);
+    if (!occurrence) return undefined;
+    return occurrence.kind === 'declaration' ? occurrence.declaration : this.resolve(occurrence.reference);
+  }
+
+  /** Every use of `declaration` in its storage root. Only uses spelling its name can mean it. */
+  usesOf(declaration: Declaration): Reference[] {
+    const candidates = this.usesByName.get(declaration.name) ?? [];
+    const root = declaration.root ?? '';
+    return [...candidates].filter(
+      (reference) => (reference.root ?? '') === root && this.resolve(reference) === declaration,
+    );
+  }
+
+  private remember(names: FileNames): void {
+    this.files.set(names.file, names);
+    this.declarationList = undefined;
+    for (const [owner, declaration] of names.owners) this.owners.set(owner, declaration);
+    for (const reference of names.references) {
+      let uses = this.usesByName.get(reference.name);
+      if (!uses) {
+        uses = new Set();
+        this.usesByName.set(reference.name, uses);
+      }
+      uses.add(reference);
+    }
+    for (const declaration of names.declarations) if (declaration.derived) this.derived.add(declaration);
+    this.catalogFor(names.root).add(names);
+  }
+
+  private forget(names: FileNames): void {
+    this.files.delete(names.file);
+    this.lineIndexes.delete(names.file);
+    this.declarationList = undefined;
+    for (const owner of names.owners.keys()) this.owners.delete(owner);
+    for (const reference of names.references) {
+      const uses = this.usesByName.get(reference.name);
+      uses?.delete(reference);
+      if (uses?.size === 0) this.usesByName.delete(reference.name);
+    }
+    for (const declaration of names.declarations) this.derived.delete(declaration);
+    this.catalogFor(names.root).remove(names);
+  }
+
+  private catalogFor(root: string | undefined): RootCatalog {
+    const key = root ?? '';
+    let catalog = this.catalogs.get(key);
+    if (!catalog) {
+      catalog = new RootCatalog();
+      this.catalogs.set(key, catalog);
+    }
+    return catalog;
+  }
+}
+
+/**
+ * The models and datasources of one storage root, kept up to date per file.
+ * It answers as the index's catalog does: a model of the asked data source
+ * wins over same-named others.
+ */
+class RootCatalog implements ModelCatalog {
+  private readonly models = new Map<string, ModelDef[]>();
+  private readonly datasources = new Map<string, DatasourceDef[]>();
+
+  add(names: FileNames): void {
+    const { model, datasource } = names.parsed;
+    if (model?.name) push(this.models, model.name, model);
+    if (datasource?.name) push(this.datasources, datasource.name, datasource);
+  }
+
+  remove(names: FileNames): void {
+    const { model, datasource } = names.parsed;
+    if (model?.name) pull(this.models, model.name, model);
+    if (datasource?.name) pull(this.datasources, datasource.name, datasource);
+  }
+
+  getModel(name: string, dataSource?: string): ModelDef | undefined {
+    const matches = this.models.get(name) ?? [];
+    return matches.find((model) => model.data_source === dataSource) ?? matches[0];
+  }
+
+  modelNames(): Iterable<string> {
+    return this.models.keys();
+  }
+
+  getDatasource(name: string): DatasourceDef | undefined {
+    return this.datasources.get(name)?.[0];
+  }
+
+  dataSourceNames(): Iterable<string> {
+    return this.datasources.keys();
+  }
+}
+
+const EMPTY_CATALOG: ModelCatalog = new RootCatalog();
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  map.set(key, [...(map.get(key) ?? []), value]);
+}
+
+function pull<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const rest = (map.get(key) ?? []).filter((entry) => entry !== value);
+  if (rest.length > 0) map.set(key, rest);
+  else map.delete(key);
+}
+
+function contains(span: Span, offset: number): boolean {
+  return span.start <= offset && offset <= span.end;
+}
+
+function smallest<T extends { span: Span }>(entries: readonly T[]): T | undefined {
+  let best: T | undefined;
+  for (const entry of entries) {
+    if (!best || entry.span.end - entry.span.start < best.span.end - best.span.start) best = entry;
+  }
+  return best;
+}
