@@ -80,6 +80,10 @@ export class SlayerSession {
           .find((document) => toPath(document.uri) === file)
           ?.getText(),
       trusted: () => this.trusted,
+      usedNameAt: (file, offset) => {
+        const occurrence = this.names.at(file, offset);
+        return occurrence?.kind === 'reference' ? this.names.resolve(occurrence.reference) : undefined;
+      },
       log: (message) => this.connection.console.info(message),
     });
   }

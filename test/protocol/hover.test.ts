@@ -52,6 +52,20 @@ const SLOW = [
   '',
 ].join('\n');
 
+/** A query-backed model whose stage reads a `{variable}` with a default. */
+const BIG_ORDERS = [
+  'name: big_orders',
+  'data_source: shop',
+  'query_variables: {min_amount: 15}',
+  'source_queries:',
+  '  - source_model: orders',
+  '    measures: ["*:count"]',
+  '    filters: ["amount > {min_amount}"]',
+  '',
+].join('\n');
+
+const AMOUNTS_QUERY = 'source_model: orders\ndimensions: [amount]\nmeasures: ["*:count"]\n';
+
 describe('hover over stdio', () => {
   let shop: FixtureRoot;
   let client: TestClient;
@@ -64,6 +78,8 @@ describe('hover over stdio', () => {
       'models/shop/orders.yaml': ORDERS,
       'models/shop/customers.yaml': CUSTOMERS,
       'models/warehouse/slow.yaml': SLOW,
+      'models/shop/big_orders.yaml': BIG_ORDERS,
+      'queries/amounts.query.yaml': AMOUNTS_QUERY,
     });
     const db = new Database(shop.file('shop.db'));
     db.exec(
@@ -112,6 +128,21 @@ describe('hover over stdio', () => {
     assert.match(text, /\*\*:median\*\*/);
     assert.match(text, /the median/);
     assert.match(text, /Allowed by default on: INT, DOUBLE/);
+  });
+
+  test('a name in a query file hovers as its declaration: the column with its live samples', async () => {
+    const text = await hoverText('queries/amounts.query.yaml', AMOUNTS_QUERY, 'dimensions', 'amount');
+    assert.match(text, /\*\*orders\.amount\*\* `DOUBLE`/);
+    assert.match(text, /Sampled: /);
+  });
+
+  test('a {variable} shows its default and where it comes from; a datasource never its connection', async () => {
+    const variable = await hoverText('models/shop/big_orders.yaml', BIG_ORDERS, 'filters', 'min_amount');
+    assert.match(variable, /\*\*\{min_amount\}\*\* = `15`/);
+    assert.match(variable, /query_variables of model `big_orders\.yaml`/);
+    const datasource = await hoverText('models/shop/orders.yaml', ORDERS, 'data_source: shop', 'shop');
+    assert.match(datasource, /\*\*shop\*\*: a `sqlite` datasource/);
+    assert.doesNotMatch(datasource, /shop\.db/, 'no connection details');
   });
 
   test('a live value slower than the time limit: the static part and why, without waiting for the database', async () => {

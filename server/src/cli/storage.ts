@@ -67,6 +67,7 @@ export function headlessEngine(loaded: LoadedStorage, writeBack: boolean): Engin
     openText: () => undefined,
     // Whoever runs the CLI chose the folder: there is no editor trust to ask.
     trusted: () => true,
+    usedNameAt: () => undefined,
     // A refused refresh is routine (someone else wrote first); the CLI stays quiet about it.
     log: () => undefined,
   });

@@ -14,7 +14,8 @@ import { modelDef, type ModelDef, type QueryDef } from '../engine/schema/types';
 import { YamlStorage } from '../storage/yaml-storage';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
 import { CacheRefresher } from './cache-refresh';
-import { hoverModelFile } from './hover';
+import { hoverDeclaration, hoverModelFile, type HoverAnswer } from './hover';
+import type { Declaration } from '../engine/names/model';
 import { runQueryFile } from './run-query';
 import { stripBom } from '../engine/schema/source';
 
@@ -25,6 +26,8 @@ export interface EngineRequestHost {
   openText(file: string): string | undefined;
   /** False in VS Code's Restricted Mode: no database is reached and no file is written. */
   trusted(): boolean;
+  /** The declaration a name used at `offset` means (not a declaration itself: that file hovers its own). */
+  usedNameAt(file: string, offset: number): Declaration | undefined;
   log(message: string): void;
 }
 
@@ -145,17 +148,35 @@ export class EngineRequests {
 
   async hover(file: string, offset: number): Promise<Hover | null> {
     const state = this.host.index.get(file);
-    if (!state?.root || state.classified.kind !== 'model') return null;
-    const answer = await hoverModelFile(state, offset, this.engineFor(state.root), {
+    if (!state?.root) return null;
+    const options = {
       timeLimitMs: this.host.settings().hover.timeLimitMs,
       ...(this.host.trusted() ? {} : { offline: RESTRICTED_REASON }),
-    });
-    if (answer.subject.kind === 'column') {
-      await this.refresher.refreshSamples(file, state.root, [answer.subject.profile], stripBom(state.parsed.text));
-    } else if (answer.subject.kind === 'query-backed') {
-      await this.refresher.refreshQueryBacked(file, state.root);
+    };
+    const engine = this.engineFor(state.root);
+    // A model file's own entries (columns, measures, joins, its name) hover as themselves first.
+    if (state.classified.kind === 'model') {
+      const own = await hoverModelFile(state, offset, engine, options);
+      if (own.hover) {
+        await this.refreshAfterHover(file, state.root, own);
+        return own.hover;
+      }
     }
+    const used = this.host.usedNameAt(file, offset);
+    const owner = used ? this.host.index.get(used.file) : undefined;
+    if (!used || !owner) return null;
+    const answer = await hoverDeclaration(used, owner, engine, options);
+    await this.refreshAfterHover(owner.path, state.root, answer);
     return answer.hover;
+  }
+
+  private async refreshAfterHover(file: string, root: string, answer: HoverAnswer): Promise<void> {
+    if (answer.subject.kind === 'column') {
+      const text = this.host.index.get(file)?.parsed.text ?? '';
+      await this.refresher.refreshSamples(file, root, [answer.subject.profile], stripBom(text));
+    } else if (answer.subject.kind === 'query-backed') {
+      await this.refresher.refreshQueryBacked(file, root);
+    }
   }
 
   /** Writes the query file's stages as a new query-backed model, with its cache already computed. */

@@ -13,6 +13,8 @@ import {
   REQUIRED_AGGREGATION_PARAMS,
 } from '../engine/vocabulary';
 import { toSlayerError } from '../../../shared/src/errors';
+import * as path from 'node:path';
+import type { Declaration } from '../engine/names/model';
 import type { FileState } from '../workspace/index';
 
 /** What a hover found under the cursor, so the session can refresh the matching cache afterwards. */
@@ -63,6 +65,77 @@ export async function hoverModelFile(
   if (first === 'name' && model.source_queries) return hoverQueryBacked(model, host.catalog);
   if (first === 'name') return hoverModel(model, host, options);
   return { hover: null, subject: { kind: 'other' } };
+}
+
+/**
+ * A name used somewhere else (a query file's dimension, a formula, a stage's
+ * source_model, a `{variable}`) hovers as its declaration does: `owner` is
+ * the file that declares it, as the index holds it.
+ */
+export async function hoverDeclaration(
+  declaration: Declaration,
+  owner: FileState,
+  host: EngineHost,
+  options: HoverOptions,
+): Promise<HoverAnswer> {
+  const model = owner.parsed.model;
+  const [list, index] = declaration.entry;
+  const none: HoverAnswer = { hover: null, subject: { kind: 'other' } };
+  switch (declaration.kind) {
+    case 'column':
+      return model && list === 'columns' && typeof index === 'number' ? hoverColumn(model, index, host, options) : none;
+    case 'measure':
+      return model && list === 'measures' && typeof index === 'number'
+        ? hoverMeasure(model, index, host, options)
+        : none;
+    case 'join':
+      return model && typeof index === 'number' ? hoverJoin(model, index, host.catalog) : none;
+    case 'model':
+      if (!model) return none;
+      return model.source_queries ? hoverQueryBacked(model, host.catalog) : hoverModel(model, host, options);
+    case 'variable':
+      return { hover: hoverVariable(declaration, owner), subject: { kind: 'other' } };
+    case 'datasource':
+      return { hover: hoverDatasource(owner), subject: { kind: 'other' } };
+    default:
+      return {
+        hover: markdown([`**${declaration.name}**: ${declaration.kind}`, declaration.detail ?? '']),
+        subject: { kind: 'other' },
+      };
+  }
+}
+
+/** A `{variable}`: the value it has where it is declared, and where that is. */
+function hoverVariable(declaration: Declaration, owner: FileState): Hover {
+  const found = walkTo(decodedRoot(owner), declaration.entry);
+  const value = found === undefined ? '(no default)' : JSON.stringify(found);
+  const where = declaration.entry[0] === 'query_variables' ? `query_variables of model` : 'variables of the query in';
+  return markdown([
+    `**{${declaration.name}}** = \`${value}\``,
+    `From the ${where} \`${path.basename(declaration.file)}\`; a runtime variable of the same name wins.`,
+  ]);
+}
+
+/** The file's decoded value, addressed the way its source map paths are. */
+function decodedRoot(owner: FileState): unknown {
+  const parsed = owner.parsed;
+  if (parsed.model) return parsed.model;
+  return parsed.queryIsList ? parsed.queries : parsed.queries?.[0];
+}
+
+function walkTo(root: unknown, entry: readonly (string | number)[]): unknown {
+  let current = root;
+  for (const step of entry) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string | number, unknown>)[step];
+  }
+  return current;
+}
+
+/** A datasource: its name and type, never its connection details, which may hold credentials. */
+function hoverDatasource(owner: FileState): Hover {
+  const datasource = owner.parsed.datasource;
+  return markdown([`**${datasource?.name ?? 'datasource'}**: a \`${datasource?.type ?? 'unknown'}\` datasource`]);
 }
 
 /** The aggregation name under the cursor in a formula (`amount:su|m`), if that is where it is. */
