@@ -10,6 +10,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { formatSlayerText } from '../../server/src/engine/format/format';
 
 export interface SlayerFolderOptions {
   sqlitePath: string;
@@ -47,8 +48,16 @@ export async function writeSlayerFolder(root: string, opts: SlayerFolderOptions)
   for (const [relative, text] of files) {
     const target = path.join(root, relative);
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, text, 'utf8');
+    await writeFile(target, canonical(relative, text), 'utf8');
   }
+}
+
+/** The demo is written as format-on-save would leave it, so `slayer-ls format --check` passes on it. */
+function canonical(relative: string, text: string): string {
+  const kind = relative.startsWith('datasources') ? 'datasource' : relative.startsWith('models') ? 'model' : 'query';
+  const formatted = formatSlayerText(kind, text);
+  if ('refused' in formatted) throw new Error(`The demo template for ${relative} does not format: ${formatted.refused}`);
+  return formatted.text;
 }
 
 /** JSON string syntax is valid YAML double-quoted syntax, and it escapes whatever a path throws at it. */
