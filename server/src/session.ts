@@ -34,7 +34,7 @@ import {
   TRUST_OPTION,
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
-import { quickFixes } from './features/code-actions';
+import { quickFixes, type ColumnSite } from './features/code-actions';
 import { toCompletionList } from './features/completion';
 import { toDiagnostics } from './features/diagnostics';
 import { formattingEdits } from './features/formatting';
@@ -258,7 +258,27 @@ export class SlayerSession {
       text,
       diagnostics: diagnostics.filter((diagnostic) => diagnostic.source === 'slayer'),
       dataSources: [...this.index.catalogFor(state.root).dataSourceNames()].sort(),
+      locateColumn: (model, column) => this.columnSite(state.root, model, column),
     });
+  }
+
+  private columnSite(root: string | undefined, modelName: string, columnName: string): ColumnSite | undefined {
+    for (const state of this.index.allFiles()) {
+      const model = state.root === root ? state.parsed.model : undefined;
+      const index = model?.name === modelName ? model.columns.findIndex((c) => c.name === columnName) : -1;
+      const nameKey = state.parsed.sources.key(['columns', index, 'name']);
+      if (!model || index < 0 || !nameKey) continue;
+      const uri = this.uriFor(state.path);
+      const list = state.parsed.sources.value(['columns', index, 'allowed_aggregations']);
+      return {
+        uri,
+        version: this.documents.get(uri)?.version ?? null,
+        text: state.parsed.text,
+        nameKey,
+        ...(list ? { list } : {}),
+      };
+    }
+    return undefined;
   }
 
   /** A "Run query" lens on the first line of every query file, as Malloy puts one on each query. */

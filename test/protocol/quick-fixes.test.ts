@@ -4,6 +4,7 @@
  * rest of the file stays byte for byte.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import {
@@ -129,6 +130,28 @@ describe('quick fixes over stdio', () => {
       'aggregation-not-allowed',
     );
     assert.ok(fixed.includes('formula: id:count_distinct'));
+  });
+
+  test("or the column's allowed_aggregations takes it, in the file that declares the column", async () => {
+    const text = ORDERS_MODEL.replace('customers.region:count_distinct', 'customers.region:sum');
+    const { actions } = await actionsFor('models/shop/orders.yaml', text, 'aggregation-not-allowed');
+    const allow = actions.find((action) => action.title === "Allow 'sum' on customers.region (allowed_aggregations)");
+    assert.ok(allow, actions.map((action) => action.title).join(' | '));
+    const change = allow.edit?.documentChanges?.[0] as TextDocumentEdit;
+    assert.equal(change.textDocument.uri, pathToFileURL(shop.file('models/shop/customers.yaml')).toString());
+    assert.equal(change.textDocument.version, null, 'customers.yaml is not open: its version is null');
+    const customers = shop.file('models/shop/customers.yaml');
+    const fixed = applyAction(readFileSync(customers, 'utf8'), allow);
+    const expected =
+      '  - name: region\n' +
+      '    allowed_aggregations: [min, max, count, count_distinct, count_distinct_approx, first, last, sum]\n' +
+      '    type: TEXT\n';
+    assert.ok(fixed.includes(expected), fixed);
+    writeFileSync(customers, fixed);
+    const orders = shop.file('models/shop/orders.yaml');
+    await client.waitForDiagnostics(orders, (d) => !d.some((x) => x.code === 'aggregation-not-allowed'), 'allowed now');
+    await client.replace(orders, ORDERS_MODEL);
+    writeFileSync(customers, CUSTOMERS_MODEL);
   });
 
   test('a legacy type becomes the current one', async () => {

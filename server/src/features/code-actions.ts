@@ -7,8 +7,8 @@ import {
   type Range,
 } from 'vscode-languageserver';
 import { DiagnosticCode } from '../../../shared/src/diagnostics';
-import type { NameSuggestion } from '../engine/schema/problems';
-import { LineIndex } from '../engine/schema/source';
+import type { AllowAggregation, NameSuggestion } from '../engine/schema/problems';
+import { LineIndex, type Span } from '../engine/schema/source';
 
 /** What a quick fix needs of the document and its storage root. */
 export interface QuickFixInput {
@@ -19,6 +19,19 @@ export interface QuickFixInput {
   diagnostics: readonly Diagnostic[];
   /** Datasources of the document's storage root, for a model that names none. */
   dataSources: readonly string[];
+  /** Where a model's column is declared, for a fix that allows an aggregation on it. */
+  locateColumn(model: string, column: string): ColumnSite | undefined;
+}
+
+/** A column's entry in its model file, as the index last parsed it. */
+export interface ColumnSite {
+  uri: string;
+  version: number | null;
+  text: string;
+  /** The value of the column's `allowed_aggregations`, when it has one. */
+  list?: Span;
+  /** The column's `name` key: a new `allowed_aggregations` goes on the line after it. */
+  nameKey: Span;
 }
 
 /** Fixes that list alternatives show this many at most; the first few are the likeliest. */
@@ -35,8 +48,73 @@ export function quickFixes(input: QuickFixInput): CodeAction[] {
   const lines = new LineIndex(input.text);
   return input.diagnostics.flatMap((diagnostic) => [
     ...replacementFixes(input, lines, diagnostic),
+    ...allowFixes(input, diagnostic),
     ...dataSourceFixes(input, lines, diagnostic),
   ]);
+}
+
+/** "Allow 'sum' on orders.id": the column's allowed_aggregations gets the aggregation, after what it allows now. */
+function allowFixes(input: QuickFixInput, diagnostic: Diagnostic): CodeAction[] {
+  const allow = allowOf(diagnostic.data);
+  const site = allow ? input.locateColumn(allow.model, allow.column) : undefined;
+  if (!allow || !site) return [];
+  const insertion = allowInsertion(site, allow);
+  if (!insertion) return [];
+  const lines = new LineIndex(site.text);
+  const at = lines.positionAt(insertion.offset);
+  return [
+    {
+      title: `Allow '${allow.aggregation}' on ${allow.model}.${allow.column} (allowed_aggregations)`,
+      kind: CodeActionKind.QuickFix,
+      diagnostics: [diagnostic],
+      edit: {
+        documentChanges: [
+          TextDocumentEdit.create({ uri: site.uri, version: site.version }, [TextEdit.insert(at, insertion.text)]),
+        ],
+      },
+    },
+  ];
+}
+
+/** Where and what to insert: into the existing list (flow or block), or a new flow list under the name. */
+function allowInsertion(site: ColumnSite, allow: AllowAggregation): { offset: number; text: string } | undefined {
+  const eol = site.text.includes('\r\n') ? '\r\n' : '\n';
+  if (site.list) {
+    const listText = site.text.slice(site.list.start, site.list.end);
+    if (listText.startsWith('[')) {
+      const close = site.list.start + listText.lastIndexOf(']');
+      const empty = listText.slice(1, -1).trim() === '';
+      return { offset: close, text: empty ? allow.aggregation : `, ${allow.aggregation}` };
+    }
+    const itemIndent = indentOfLine(site.text, site.list.start);
+    return { offset: site.list.end, text: `${eol}${' '.repeat(itemIndent)}- ${allow.aggregation}` };
+  }
+  const lineStart = site.text.lastIndexOf('\n', site.nameKey.start - 1) + 1;
+  // A flow mapping (`- {name: id, type: INT}`) has no line to add a key on; no fix rather than a broken file.
+  if (site.text.slice(lineStart, site.nameKey.start).includes('{')) return undefined;
+  const lineEnd = site.text.indexOf('\n', site.nameKey.start);
+  const end = lineEnd < 0 ? site.text.length : site.text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+  const indent = ' '.repeat(site.nameKey.start - lineStart);
+  const list = [...allow.allowed, allow.aggregation].join(', ');
+  return { offset: end, text: `${eol}${indent}allowed_aggregations: [${list}]` };
+}
+
+function indentOfLine(text: string, offset: number): number {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  return text.slice(lineStart, offset).length - text.slice(lineStart, offset).trimStart().length;
+}
+
+function allowOf(data: unknown): AllowAggregation | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const allow = (data as { allow?: Partial<AllowAggregation> }).allow;
+  if (!allow || typeof allow.model !== 'string' || typeof allow.column !== 'string') return undefined;
+  if (typeof allow.aggregation !== 'string' || !Array.isArray(allow.allowed)) return undefined;
+  return {
+    model: allow.model,
+    column: allow.column,
+    aggregation: allow.aggregation,
+    allowed: allow.allowed.filter((name): name is string => typeof name === 'string'),
+  };
 }
 
 function replacementFixes(input: QuickFixInput, lines: LineIndex, diagnostic: Diagnostic): CodeAction[] {

@@ -1,7 +1,7 @@
 import type { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ModelCatalog } from '../catalog';
 import type { Path, SourceMap } from '../schema/decode';
-import type { NameSuggestion, ProblemSink } from '../schema/problems';
+import type { Problem, ProblemSink } from '../schema/problems';
 import type { Span } from '../schema/source';
 
 /** What a rule needs: where to report, how to locate a path, and the rest of the workspace. */
@@ -25,11 +25,11 @@ export class CheckContext {
     return this.sources.inner(path, span.start, span.end);
   }
 
-  error(code: DiagnosticCode, span: Span, message: string, suggestion?: NameSuggestion): void {
+  error(code: DiagnosticCode, span: Span, message: string, suggestion?: Problem['suggestion']): void {
     this.sink.error(code, span, message, suggestion);
   }
 
-  warning(code: DiagnosticCode, span: Span, message: string, suggestion?: NameSuggestion): void {
+  warning(code: DiagnosticCode, span: Span, message: string, suggestion?: Problem['suggestion']): void {
     this.sink.warning(code, span, message, suggestion);
   }
 }

@@ -156,6 +156,7 @@ function checkAggregate(agg: AggregateRef, path: Path, scope: FormulaScope, ctx:
     ctx.error(DiagnosticCode.AggregationNotAllowed, ctx.inside(path, agg.span), refusal, {
       wrong: agg.aggregation,
       replacements: allowed,
+      allow: { model: owner.name, column: column.name, aggregation, allowed },
     });
   }
   checkRequiredParams(agg, aggregation, owner, path, ctx);
