@@ -32,6 +32,7 @@ import { PathMatcher } from '../../server/src/workspace/glob';
 import { WorkspaceIndex } from '../../server/src/workspace/index';
 import { writeSlayerFolder } from '../demo/slayer-folder';
 import { benchPatch } from './patch';
+import { quantile } from './stats';
 
 const PLAN_QUERIES: readonly unknown[] = [
   { source_model: 'orders', measures: ['*:count'] },
@@ -121,10 +122,6 @@ function decode(query: unknown): QueryDef {
     );
   }
   return first;
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 async function benchPlanning(): Promise<void> {

@@ -226,7 +226,8 @@ export class SlayerSession {
       text,
       offset: new LineIndex(text).offsetAt(position),
       model: state.parsed.model,
-      catalog: this.index.catalogFor(state.root),
+      // The name table's models: completion, navigation and rename read the same names.
+      catalog: this.names.catalogOf(state.root),
     });
     return toCompletionList(answer, text);
   }
@@ -392,14 +393,22 @@ export class SlayerSession {
     for (const stale of [...this.published].filter((file) => !current.has(file))) this.publish(stale);
   }
 
+  /**
+   * Clean files nobody has open are not announced (thousands of empty lists help nobody); an open one is,
+   * on opening and after every change, so the editor knows its diagnostics are current (and an editor that
+   * dropped them when the file closed gets them back).
+   */
   private publish(file: string): void {
     const state = this.index.get(file);
     const uri = this.uriFor(file);
     const diagnostics = state ? toDiagnostics(state.problems, state.parsed.text) : [];
-    if (diagnostics.length === 0 && !this.published.has(file)) return;
+    const document = this.documents.get(uri);
+    const open = document !== undefined;
+    if (diagnostics.length === 0 && !this.published.has(file) && !open) return;
     if (diagnostics.length > 0) this.published.add(file);
     else this.published.delete(file);
-    void this.connection.sendDiagnostics({ uri, diagnostics });
+    // The version tells the editor (and a test) which text these diagnostics are for.
+    void this.connection.sendDiagnostics({ uri, diagnostics, ...(document ? { version: document.version } : {}) });
   }
 
   private uriFor(file: string): string {

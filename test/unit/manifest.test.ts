@@ -12,6 +12,7 @@ const root = path.resolve(__dirname, '../..');
 interface Manifest {
   name: string;
   publisher: string;
+  capabilities?: { untrustedWorkspaces?: { supported: unknown; restrictedConfigurations?: string[] } };
   contributes: {
     configurationDefaults: Record<string, Record<string, unknown> | undefined>;
     commands: { command: string; title: string }[];
@@ -54,6 +55,14 @@ describe('package.json stays in step with shared/', () => {
     );
     assert.equal(defaults[`[${LANGUAGE_ID}]`]?.['editor.formatOnSave'], true);
     assert.equal(defaults[`[${LANGUAGE_ID}]`]?.['editor.defaultFormatter'], `${manifest.publisher}.${manifest.name}`);
+  });
+
+  test('Restricted Mode is supported in part, and every restricted setting is one of ours', () => {
+    const trust = manifest.capabilities?.untrustedWorkspaces;
+    assert.equal(trust?.supported, 'limited');
+    const declared = Object.keys(manifest.contributes.configuration.properties);
+    assert.ok((trust.restrictedConfigurations ?? []).length > 0);
+    for (const setting of trust.restrictedConfigurations ?? []) assert.ok(declared.includes(setting), setting);
   });
 
   test('malformed settings fall back to defaults instead of breaking the server', () => {

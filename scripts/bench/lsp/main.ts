@@ -1,0 +1,237 @@
+/**
+ * `npm run bench:lsp`: SLayer Studio's language server against Red Hat's
+ * yaml-language-server 1.25 (given a JSON schema of SLayer models), driven
+ * through one harness over stdio on the same generated workspace, one server
+ * after the other: start-up, opening 100 files, 300 hovers, 300 completions
+ * at the same positions, 120 full-document edits each waiting for
+ * diagnostics, resident memory; then ours alone at 10,000 models, navigation
+ * requests, a live hover on the demo data cold and warm, and the cache patch
+ * beside a raw durable write. Timing lives here, never in a test.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generateDemo } from '../../demo/generate';
+import { benchPatch } from '../patch';
+import { summarize, type Summary } from '../stats';
+import { BenchClient, type ServerSpec } from './harness';
+import { generateWorkspace, modelText, type GeneratedWorkspace } from './workspace';
+
+const REPO = path.resolve(__dirname, '../../..');
+const OPEN_FILES = 100;
+const HOVERS = 300;
+const COMPLETIONS = 300;
+const EDITS = 120;
+const NAVIGATIONS = 100;
+
+interface Figures {
+  readyMs: number;
+  open: Summary;
+  hover: Summary;
+  completion: Summary;
+  edit: Summary;
+  rssMb: number;
+  /** Answers that were empty: a fast "nothing" is not a fast hover. */
+  emptyHovers: number;
+  emptyCompletions: number;
+}
+
+function ourServer(): ServerSpec {
+  return {
+    label: 'SLayer Studio',
+    command: [process.execPath, path.join(REPO, 'dist/server.js'), '--stdio'],
+    languageId: 'slayer-yaml',
+    settings: { slayer: {} },
+    readyNotification: 'slayer/indexed',
+  };
+}
+
+function yamlServer(): ServerSpec {
+  const schema = pathToFileURL(path.join(__dirname, 'slayer-model.schema.json')).toString();
+  return {
+    label: 'yaml-language-server 1.25',
+    command: [process.execPath, require.resolve('yaml-language-server/bin/yaml-language-server'), '--stdio'],
+    languageId: 'yaml',
+    settings: {
+      yaml: {
+        schemas: { [schema]: ['**/models/**/*.yaml'] },
+        validate: true,
+        hover: true,
+        completion: true,
+        schemaStore: { enable: false },
+      },
+    },
+  };
+}
+
+/** The same 100 files for both servers, spread over every folder. */
+function openSet(workspace: GeneratedWorkspace): string[] {
+  const step = Math.max(1, Math.floor(workspace.models.length / OPEN_FILES));
+  return workspace.models.filter((_, index) => index % step === 0).slice(0, OPEN_FILES);
+}
+
+function positionOf(text: string, needle: string, after: string): { line: number; character: number } {
+  const lines = text.split('\n');
+  const line = lines.findIndex((candidate) => candidate.includes(needle));
+  const character = (lines[line] ?? '').indexOf(after) + after.length;
+  return { line, character };
+}
+
+async function measure(
+  spec: ServerSpec,
+  workspace: GeneratedWorkspace,
+): Promise<{ figures: Figures; client: BenchClient }> {
+  const { client, readyMs } = await BenchClient.start(spec, workspace.root);
+  const files = openSet(workspace);
+  const open: number[] = [];
+  for (const file of files) open.push(await client.open(file));
+  const sample = readFileSync(files[0] ?? '', 'utf8');
+  const hoverAt = positionOf(sample, '- name: status', '- name: st');
+  const completeAt = positionOf(sample, 'formula: amount:sum', 'formula: amount:');
+  const hover: number[] = [];
+  let emptyHovers = 0;
+  for (let i = 0; i < HOVERS; i++) {
+    const uri = pathToFileURL(files[i % files.length] ?? '').toString();
+    const { ms, result } = await client.timed<unknown>('textDocument/hover', {
+      textDocument: { uri },
+      position: hoverAt,
+    });
+    hover.push(ms);
+    if (!result) emptyHovers++;
+  }
+  const completion: number[] = [];
+  let emptyCompletions = 0;
+  for (let i = 0; i < COMPLETIONS; i++) {
+    const uri = pathToFileURL(files[i % files.length] ?? '').toString();
+    const { ms, result } = await client.timed<{ items?: unknown[] } | unknown[] | null>('textDocument/completion', {
+      textDocument: { uri },
+      position: completeAt,
+    });
+    completion.push(ms);
+    const items = Array.isArray(result) ? result : (result?.items ?? []);
+    if (items.length === 0) emptyCompletions++;
+  }
+  const edit: number[] = [];
+  for (let i = 0; i < EDITS; i++) {
+    const file = files[i % files.length] ?? '';
+    const [folder = 0, index = 0] = (/m_(\d+)_(\d+)\.yaml$/.exec(file) ?? []).slice(1).map(Number);
+    edit.push(await client.edit(file, modelText(folder, index, `Edited ${i}.`)));
+  }
+  const figures: Figures = {
+    readyMs,
+    open: summarize(open),
+    hover: summarize(hover),
+    completion: summarize(completion),
+    edit: summarize(edit),
+    rssMb: client.residentMb(),
+    emptyHovers,
+    emptyCompletions,
+  };
+  return { figures, client };
+}
+
+/** Definition, references and workspace symbols: ours only (yaml-language-server has none for SLayer names). */
+async function navigation(client: BenchClient, workspace: GeneratedWorkspace): Promise<Record<string, Summary>> {
+  const file = workspace.models[5] ?? '';
+  const uri = pathToFileURL(file).toString();
+  const text = readFileSync(file, 'utf8');
+  const target = positionOf(text, '- target_model:', '- target_model: m');
+  const column = positionOf(text, '    formula: amount:sum', '    formula: am');
+  const times: Record<string, number[]> = { definition: [], references: [], 'workspace symbols': [] };
+  for (let i = 0; i < NAVIGATIONS; i++) {
+    times['definition']?.push(
+      (await client.timed('textDocument/definition', { textDocument: { uri }, position: target })).ms,
+    );
+    const references = await client.timed('textDocument/references', {
+      textDocument: { uri },
+      position: column,
+      context: { includeDeclaration: true },
+    });
+    times['references']?.push(references.ms);
+    times['workspace symbols']?.push((await client.timed('workspace/symbol', { query: `m_${i % 10}_1` })).ms);
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, samples]) => [name, summarize(samples)]));
+}
+
+/** A live hover on the demo's real data: the first one, then warm ones. */
+async function liveHover(): Promise<{ cold: number; warm: Summary }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slayer-bench-demo-'));
+  try {
+    const demo = await generateDemo(dir, {});
+    const { client } = await BenchClient.start(ourServer(), demo.storageRoot);
+    const orders = path.join(demo.storageRoot, 'models', 'jaffle', 'orders.yaml');
+    await client.open(orders);
+    const uri = pathToFileURL(orders).toString();
+    const position = positionOf(readFileSync(orders, 'utf8'), '- name: status', '- name: st');
+    const hover = (): Promise<{ ms: number }> =>
+      client.timed('textDocument/hover', { textDocument: { uri }, position });
+    const cold = (await hover()).ms;
+    const warm: number[] = [];
+    for (let i = 0; i < 100; i++) warm.push((await hover()).ms);
+    await client.stop();
+    return { cold, warm: summarize(warm) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function row(name: string, ours: Summary, theirs: Summary | undefined, goal: string): string {
+  const ratio = theirs ? (ours.p95 / theirs.p95).toFixed(2) : '—';
+  const them = theirs ? `${theirs.p50.toFixed(1)} / ${theirs.p95.toFixed(1)}` : '—';
+  return `| ${name} | ${ours.p50.toFixed(1)} / ${ours.p95.toFixed(1)} | ${them} | ${ratio} | ${goal} |`;
+}
+
+function printComparison(size: number, ours: Figures, theirs: Figures | undefined): void {
+  console.log(`\n### ${size.toLocaleString('en-US')} models${theirs ? '' : ' (ours only)'}\n`);
+  console.log('| figure (p50 / p95 ms) | SLayer Studio | yaml-language-server | p95 ratio | goal |');
+  console.log('|---|---|---|---|---|');
+  const goal = (at2k: string, at10k: string): string => (size <= 2000 ? at2k : at10k);
+  console.log(row('open → diagnostics', ours.open, theirs?.open, goal('≤ 0.5×', '≤ 150 ms')));
+  console.log(row('edit → diagnostics', ours.edit, theirs?.edit, goal('≤ 0.5×', '≤ 150 ms')));
+  console.log(row('hover on a sampled column', ours.hover, theirs?.hover, '≤ 1.0×'));
+  console.log(row('completion after `amount:`', ours.completion, theirs?.completion, '≤ 0.5×'));
+  const ready = `${(ours.readyMs / 1000).toFixed(2)} s to first index${theirs ? ` / ${(theirs.readyMs / 1000).toFixed(2)} s to initialize` : ''}`;
+  console.log(`| start-up | ${ready} | | | cold index ≤ ${size <= 2000 ? '1' : '4'} s |`);
+  const memory = `${ours.rssMb.toFixed(0)} MB${theirs ? ` / ${theirs.rssMb.toFixed(0)} MB` : ''}`;
+  console.log(`| resident memory | ${memory} | | | ≤ ${size <= 2000 ? '200' : '600'} MB |`);
+  const empty = (figures: Figures): string =>
+    `${figures.emptyHovers} empty hovers, ${figures.emptyCompletions} empty completions`;
+  console.log(`\n(ours: ${empty(ours)}${theirs ? `; yaml-language-server: ${empty(theirs)}` : ''})`);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(REPO, 'dist/server.js')))
+    throw new Error('Run `npm run build` first: the bench drives dist/server.js.');
+  const sizes = (process.env['SLAYER_BENCH_SIZES'] ?? '2000,10000').split(',').map(Number);
+  for (const size of sizes) {
+    const dir = mkdtempSync(path.join(tmpdir(), `slayer-bench-${size}-`));
+    try {
+      const workspace = generateWorkspace(dir, size);
+      const ours = await measure(ourServer(), workspace);
+      const nav = await navigation(ours.client, workspace);
+      await ours.client.stop();
+      const theirs = size <= 2000 ? await measure(yamlServer(), workspace) : undefined;
+      await theirs?.client.stop();
+      printComparison(size, ours.figures, theirs?.figures);
+      for (const [name, summary] of Object.entries(nav)) {
+        console.log(
+          `${name}: p50 ${summary.p50.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms (goal p95 ≤ 20 ms at 10,000)`,
+        );
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const live = await liveHover();
+  console.log(
+    `\nlive hover on the demo (50,000 orders): cold ${live.cold.toFixed(1)} ms; warm p50 ${live.warm.p50.toFixed(1)} ms, p95 ${live.warm.p95.toFixed(1)} ms`,
+  );
+  console.log('');
+  await benchPatch();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
