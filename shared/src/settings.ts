@@ -16,8 +16,11 @@ export interface SlayerSettings {
   writeBack: boolean;
   /** `slayer.format.enable`: answer formatting requests (format-on-save) for SLayer files. */
   format: { enable: boolean };
-  /** `slayer.hover.timeLimitMs`: how long a hover waits for live data before it shows what it has without. */
-  hover: { timeLimitMs: number };
+  /**
+   * `slayer.hover.timeLimitMs`: how long a hover waits for live data before it shows what it has without;
+   * `slayer.hover.cacheTtlSeconds`: how long a server database's live values are reused before a background refresh.
+   */
+  hover: { timeLimitMs: number; cacheTtlSeconds: number };
 }
 
 export const SETTINGS_SECTION = 'slayer';
@@ -29,7 +32,7 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   previewMaxRows: 500,
   writeBack: true,
   format: { enable: true },
-  hover: { timeLimitMs: 1500 },
+  hover: { timeLimitMs: 1500, cacheTtlSeconds: 300 },
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -47,6 +50,8 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
     format: { enable: booleanAt(source['format'], 'enable') ?? DEFAULT_SETTINGS.format.enable },
     hover: {
       timeLimitMs: positiveInteger(valueAt(source['hover'], 'timeLimitMs')) ?? DEFAULT_SETTINGS.hover.timeLimitMs,
+      cacheTtlSeconds:
+        positiveInteger(valueAt(source['hover'], 'cacheTtlSeconds')) ?? DEFAULT_SETTINGS.hover.cacheTtlSeconds,
     },
   };
 }

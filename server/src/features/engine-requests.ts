@@ -5,7 +5,7 @@ import type { Hover } from 'vscode-languageserver';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
-import { openDriver } from '../engine/drivers/connect';
+import { dataIdentity, openDriver } from '../engine/drivers/connect';
 import { DriverPool } from '../engine/drivers/pool';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
@@ -14,7 +14,9 @@ import { modelDef, type ModelDef, type QueryDef } from '../engine/schema/types';
 import { YamlStorage } from '../storage/yaml-storage';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
 import { CacheRefresher } from './cache-refresh';
-import { hoverDeclaration, hoverModelFile, type HoverAnswer } from './hover';
+import { hoverDeclaration, hoverModelFile, type HoverAnswer, type HoverOptions } from './hover';
+import { LiveCache } from './live-cache';
+import { revisionOf } from '../storage/revision';
 import type { Declaration } from '../engine/names/model';
 import { runQueryFile } from './run-query';
 import { stripBom } from '../engine/schema/source';
@@ -54,6 +56,8 @@ export class EngineRequests {
   }
 
   private readonly pools = new Map<string, DriverPool>();
+  /** Hovers' live values, so a hover on unchanged data never waits for the database. */
+  private readonly liveValues = new LiveCache();
 
   engineFor(root: string): EngineHost {
     let pool = this.pools.get(root);
@@ -149,14 +153,10 @@ export class EngineRequests {
   async hover(file: string, offset: number): Promise<Hover | null> {
     const state = this.host.index.get(file);
     if (!state?.root) return null;
-    const options = {
-      timeLimitMs: this.host.settings().hover.timeLimitMs,
-      ...(this.host.trusted() ? {} : { offline: RESTRICTED_REASON }),
-    };
     const engine = this.engineFor(state.root);
     // A model file's own entries (columns, measures, joins, its name) hover as themselves first.
     if (state.classified.kind === 'model') {
-      const own = await hoverModelFile(state, offset, engine, options);
+      const own = await hoverModelFile(state, offset, engine, this.hoverOptions(state.root, state));
       if (own.hover) {
         await this.refreshAfterHover(file, state.root, own);
         return own.hover;
@@ -165,9 +165,24 @@ export class EngineRequests {
     const used = this.host.usedNameAt(file, offset);
     const owner = used ? this.host.index.get(used.file) : undefined;
     if (!used || !owner) return null;
-    const answer = await hoverDeclaration(used, owner, engine, options);
+    const answer = await hoverDeclaration(used, owner, engine, this.hoverOptions(state.root, owner));
     await this.refreshAfterHover(owner.path, state.root, answer);
     return answer.hover;
+  }
+
+  /** The time limit, Restricted Mode, and where the live values of `owner`'s model are cached. */
+  private hoverOptions(root: string, owner: FileState): HoverOptions {
+    const settings = this.host.settings().hover;
+    if (!this.host.trusted()) return { timeLimitMs: settings.timeLimitMs, offline: RESTRICTED_REASON };
+    const model = owner.parsed.model;
+    const datasource = model ? this.host.index.catalogFor(root).getDatasource(model.data_source) : undefined;
+    const identity = datasource
+      ? dataIdentity(datasource, { baseDir: root, ttlMs: settings.cacheTtlSeconds * 1000 })
+      : 'no datasource';
+    return {
+      timeLimitMs: settings.timeLimitMs,
+      live: { cache: this.liveValues, slot: `${owner.path}#${revisionOf(Buffer.from(owner.parsed.text))}`, identity },
+    };
   }
 
   private async refreshAfterHover(file: string, root: string, answer: HoverAnswer): Promise<void> {

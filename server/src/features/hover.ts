@@ -15,6 +15,7 @@ import {
 import { toSlayerError } from '../../../shared/src/errors';
 import * as path from 'node:path';
 import type { Declaration } from '../engine/names/model';
+import type { LiveCache, LiveResult } from './live-cache';
 import type { FileState } from '../workspace/index';
 
 /** What a hover found under the cursor, so the session can refresh the matching cache afterwards. */
@@ -35,6 +36,11 @@ export interface HoverOptions {
   timeLimitMs: number;
   /** Why no database may be reached at all (Restricted Mode); undefined when it may. */
   offline?: string;
+  /**
+   * Where live values are kept between hovers: `slot` names the model file's
+   * revision, `identity` the state of its data (dataIdentity).
+   */
+  live?: { cache: LiveCache; slot: string; identity: string };
 }
 
 /**
@@ -192,7 +198,7 @@ function hoverJoin(model: ModelDef, index: number, catalog: ModelCatalog): Hover
 async function hoverModel(model: ModelDef, host: EngineHost, options: HoverOptions): Promise<HoverAnswer> {
   const source = model.sql_table ? `table \`${model.sql_table}\`` : model.sql ? 'SQL' : 'no source';
   const counts = `${model.columns.length} columns, ${model.measures.length} measures, ${model.joins.length} joins`;
-  const live = await withinLimit(options, (signal) => measureValue(model, '*:count', host, signal));
+  const live = await withinLimit(options, 'rows', (signal) => measureValue(model, '*:count', host, signal));
   const rows = 'failed' in live ? notLive(live.failed) : `Rows: **${formatValue(live.value)}**`;
   const lines = [
     `**${model.name}** on data source \`${model.data_source}\`, from ${source}`,
@@ -218,7 +224,9 @@ async function hoverColumn(
     ...(column.description ? [column.description] : []),
     ...(column.sql ? [`\`\`\`sql\n${column.sql}\n\`\`\``] : []),
   ];
-  const live = await withinLimit(options, (signal) => profileColumn(model, column, host, { maxRows: 100, signal }));
+  const live = await withinLimit(options, `column:${column.name}`, (signal) =>
+    profileColumn(model, column, host, { maxRows: 100, signal }),
+  );
   if ('failed' in live) {
     const cached = column.sampled ? [`Sampled (cached in the file): ${truncateValues(column.sampled)}`] : [];
     return { hover: markdown([...header, ...cached, notLive(live.failed)]), subject: { kind: 'other' } };
@@ -241,7 +249,7 @@ async function hoverMeasure(
     ...(measure.label ? [`*${measure.label}*`] : []),
   ];
   const name = measure.name;
-  const live = await withinLimit(options, (signal) => measureValue(model, name, host, signal));
+  const live = await withinLimit(options, `measure:${name}`, (signal) => measureValue(model, name, host, signal));
   const value = 'failed' in live ? notLive(live.failed) : `Over all rows: **${formatValue(live.value)}**`;
   return { hover: markdown([...header, value]), subject: { kind: 'other' } };
 }
@@ -266,16 +274,26 @@ async function measureValue(model: ModelDef, measure: string, host: EngineHost, 
 /** The live part, or why there is none: Restricted Mode, an error, or the time limit (the query is cancelled). */
 async function withinLimit<T>(
   options: HoverOptions,
+  slot: string,
   work: (signal: AbortSignal) => Promise<T>,
-): Promise<{ value: T } | { failed: string }> {
+): Promise<LiveResult<T>> {
   if (options.offline !== undefined) return { failed: options.offline };
+  const live = options.live;
+  const compute = (): Promise<LiveResult<T>> => attemptWithinLimit(options.timeLimitMs, work);
+  return live ? live.cache.read(`${live.slot}|${slot}`, live.identity, compute) : compute();
+}
+
+async function attemptWithinLimit<T>(
+  timeLimitMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<LiveResult<T>> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<{ failed: string }>((resolve) => {
+  const limit = new Promise<LiveResult<T>>((resolve) => {
     timer = setTimeout(() => {
       controller.abort();
-      resolve({ failed: `the database did not answer within ${options.timeLimitMs / 1000} s` });
-    }, options.timeLimitMs);
+      resolve({ failed: `the database did not answer within ${timeLimitMs / 1000} s`, transient: true });
+    }, timeLimitMs);
   });
   const attempt = work(controller.signal).then(
     (value) => ({ value }),

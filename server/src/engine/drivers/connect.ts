@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { traceIo } from '../../io-trace';
 /**
  * From a datasource definition to a running driver: resolves `${ENV_VAR}`
@@ -172,5 +173,26 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
   } catch (error) {
     if (error instanceof SlayerError) throw new SlayerError(error.code, redact(error.message));
     throw error;
+  }
+}
+
+/**
+ * What says a datasource's data may have changed, for caches of live values:
+ * a database file's path, size and modification time (`missing` when there is
+ * none), or, for a server, which `ttlMs` window it is.
+ */
+export function dataIdentity(ds: DatasourceDef, options: OpenDriverOptions & { ttlMs: number }): string {
+  let target: Target;
+  try {
+    target = targetOf(resolveEnvReferences(ds, options.env), options.baseDir);
+  } catch {
+    return `invalid:${ds.name}`;
+  }
+  if (target.kind === 'postgres') return `server:${ds.name}:${Math.floor(Date.now() / Math.max(1, options.ttlMs))}`;
+  try {
+    const stat = statSync(target.file);
+    return `${target.file}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return `${target.file}:missing`;
   }
 }

@@ -1,3 +1,4 @@
+import { traceIo } from '../../io-trace';
 import type { DatasourceDef } from '../schema/types';
 import type { Driver, ResultSet, RunOptions } from './types';
 
@@ -21,7 +22,7 @@ export class DriverPool {
       driver = this.open(datasource);
       this.drivers.set(key, driver);
     }
-    return borrowed(driver);
+    return borrowed(driver, datasource.name);
   }
 
   async dispose(): Promise<void> {
@@ -31,10 +32,13 @@ export class DriverPool {
   }
 }
 
-function borrowed(driver: Driver): Driver {
+function borrowed(driver: Driver, name: string): Driver {
   return {
     dialect: driver.dialect,
-    run: (sql: string, options?: RunOptions): Promise<ResultSet> => driver.run(sql, options),
+    run: (sql: string, options?: RunOptions): Promise<ResultSet> => {
+      traceIo('query', name);
+      return driver.run(sql, options);
+    },
     close: () => Promise.resolve(),
   };
 }
