@@ -62,18 +62,23 @@ export function namesOf(model: ModelDef): string[] {
 
 /** A catalog over fixed lists, for tests and the headless CLI's single-shot runs. */
 export class StaticCatalog implements ModelCatalog {
+  /** By name: a check of N files asks for models N times, so a scan per lookup would be quadratic. */
+  private readonly byName = new Map<string, ModelDef[]>();
+
   constructor(
-    private readonly models: readonly ModelDef[],
+    models: readonly ModelDef[],
     private readonly datasources: readonly DatasourceDef[] = [],
-  ) {}
+  ) {
+    for (const model of models) this.byName.set(model.name, [...(this.byName.get(model.name) ?? []), model]);
+  }
 
   getModel(name: string, dataSource?: string): ModelDef | undefined {
-    const matches = this.models.filter((model) => model.name === name);
+    const matches = this.byName.get(name) ?? [];
     return matches.find((model) => model.data_source === dataSource) ?? matches[0];
   }
 
   modelNames(): Iterable<string> {
-    return new Set(this.models.map((model) => model.name));
+    return this.byName.keys();
   }
 
   getDatasource(name: string): DatasourceDef | undefined {
