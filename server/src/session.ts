@@ -74,11 +74,7 @@ export class SlayerSession {
     this.engine = new EngineRequests({
       index: this.index,
       settings: () => this.settings,
-      openText: (file) =>
-        this.documents
-          .all()
-          .find((document) => toPath(document.uri) === file)
-          ?.getText(),
+      openText: (file) => this.openDocument(file)?.getText(),
       trusted: () => this.trusted,
       usedNameAt: (file, offset) => {
         const occurrence = this.names.at(file, offset);
@@ -133,7 +129,7 @@ export class SlayerSession {
       names: this.names,
       fileOf: toPath,
       uriOf: (file) => this.uriFor(file),
-      versionOf: (file) => this.documents.all().find((document) => toPath(document.uri) === file)?.version ?? null,
+      versionOf: (file) => this.openDocument(file)?.version ?? null,
       settled: () => this.queue,
       log: (message) => this.connection.console.info(message),
     });
@@ -412,8 +408,12 @@ export class SlayerSession {
   }
 
   private uriFor(file: string): string {
-    const open = this.documents.all().find((document) => toPath(document.uri) === file);
-    return open?.uri ?? pathToFileURL(file).toString();
+    return this.openDocument(file)?.uri ?? pathToFileURL(file).toString();
+  }
+
+  /** The editor's document for a file, matched by path: its URI may be spelled differently from ours. */
+  private openDocument(file: string): TextDocument | undefined {
+    return this.documents.all().find((document) => toPath(document.uri) === file);
   }
 
   private storageRootInfo(): StorageRootInfo[] {

@@ -23,7 +23,7 @@ import { StaticCatalog } from '../../server/src/engine/catalog';
 import { openDriver } from '../../server/src/engine/drivers/connect';
 import type { EngineHost } from '../../server/src/engine/query/execute';
 import { columnDef, modelDef, type DatasourceDef, type ModelDef } from '../../server/src/engine/schema/types';
-import { postgresUrl } from './postgres';
+import { postgresUrl, withPostgres } from './postgres';
 
 export type DriverName = 'sqlite' | 'duckdb' | 'postgres';
 export const DRIVERS: readonly DriverName[] = ['sqlite', 'duckdb', 'postgres'];
@@ -80,14 +80,10 @@ const PG_TYPES: Record<ColumnKind, string> = {
 };
 
 async function writePostgres(url: string, schema: string, data: DemoData): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+  await withPostgres(url, async (client) => {
     await client.query(`CREATE SCHEMA "${schema}"`);
     for (const table of DEMO_TABLES) await loadTable(client, schema, table, data);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function loadTable(client: pg.Client, schema: string, table: TableSpec, data: DemoData): Promise<void> {
@@ -113,13 +109,7 @@ async function loadTable(client: pg.Client, schema: string, table: TableSpec, da
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  await withPostgres(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 }
 
 // ---------------------------------------------------------------------------
