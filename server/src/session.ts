@@ -69,6 +69,12 @@ export class SlayerSession {
   private readonly names = new NameTable();
   /** VS Code's workspace trust: in Restricted Mode no database is reached and no file written. */
   private trusted = true;
+  /** Open documents' URIs by path: the editor may spell a URI differently from ours. */
+  private readonly openUris = new Map<string, string>();
+  /** Disk events waiting to be applied as one batch (a `git checkout` changes hundreds of files at once). */
+  private readonly pendingDisk = new Set<string>();
+  private diskFlush: NodeJS.Timeout | undefined;
+  private diskBatchStarted = 0;
 
   constructor(private readonly connection: Connection) {
     this.engine = new EngineRequests({
@@ -92,6 +98,10 @@ export class SlayerSession {
       this.stopWatching();
       await this.engine.dispose();
     });
+    this.documents.onDidOpen((event) => {
+      const file = toPath(event.document.uri);
+      if (file) this.openUris.set(file, event.document.uri);
+    });
     this.documents.onDidChangeContent((event) => {
       const file = toPath(event.document.uri);
       if (file) this.serial(() => this.afterUpdate(this.index.setOverlay(file, event.document.getText())));
@@ -104,6 +114,7 @@ export class SlayerSession {
     });
     this.documents.onDidClose((event) => {
       const file = toPath(event.document.uri);
+      if (file) this.openUris.delete(file);
       if (file) this.serial(() => this.afterUpdate(this.index.clearOverlay(file)));
     });
     this.connection.onNotification(Notifications.workspaceTrust, (params: NotificationMap['slayer/workspaceTrust']) => {
@@ -309,8 +320,11 @@ export class SlayerSession {
     const roots = [...new Set([...discovered.roots, ...explicit])];
     const files = new Set(discovered.files);
     for (const root of explicit) for (const file of await listRootFiles(root)) files.add(file);
-    progress?.report(50, `${files.size} files`);
-    await this.index.load(roots, [...files]);
+    await this.index.load(roots, [...files], (done, total, stage) => {
+      // Reading is the first half of the work, checking the second.
+      const share = Math.round((done / Math.max(1, total)) * 50) + (stage === 'checking' ? 50 : 0);
+      progress?.report(share, `${stage} ${done} of ${total} files`);
+    });
     for (const document of this.documents.all()) {
       const file = toPath(document.uri);
       if (file) await this.index.setOverlay(file, document.getText());
@@ -362,12 +376,34 @@ export class SlayerSession {
     const targets = [...new Set([...this.folders, ...roots])];
     if (targets.length === 0) return;
     this.watcher = watchWorkspace(targets, exclude, {
-      changed: (file) => this.serial(() => this.afterUpdate(this.index.fileChangedOnDisk(file))),
-      deleted: (file) => this.serial(() => this.afterUpdate(Promise.resolve(this.index.fileDeleted(file)))),
+      changed: (file) => this.onDiskEvent(file),
+      deleted: (file) => this.onDiskEvent(file),
     });
   }
 
+  /**
+   * Disk events are applied in batches: once the events stop for a moment
+   * (or half a second into a long burst), every file changed is re-read
+   * once and every file affected re-checked and published once.
+   */
+  private onDiskEvent(file: string): void {
+    if (this.pendingDisk.size === 0) this.diskBatchStarted = Date.now();
+    this.pendingDisk.add(file);
+    if (this.diskFlush) clearTimeout(this.diskFlush);
+    const waited = Date.now() - this.diskBatchStarted;
+    this.diskFlush = setTimeout(() => this.flushDisk(), waited > DISK_BATCH_MAX_MS ? 0 : DISK_QUIET_MS);
+  }
+
+  private flushDisk(): void {
+    this.diskFlush = undefined;
+    const files = [...this.pendingDisk];
+    this.pendingDisk.clear();
+    if (files.length > 0) this.serial(() => this.afterUpdate(this.index.filesChangedOnDisk(files)));
+  }
+
   private stopWatching(): void {
+    if (this.diskFlush) clearTimeout(this.diskFlush);
+    this.diskFlush = undefined;
     void this.watcher?.close();
     this.watcher = undefined;
   }
@@ -413,7 +449,8 @@ export class SlayerSession {
 
   /** The editor's document for a file, matched by path: its URI may be spelled differently from ours. */
   private openDocument(file: string): TextDocument | undefined {
-    return this.documents.all().find((document) => toPath(document.uri) === file);
+    const uri = this.openUris.get(file);
+    return uri === undefined ? undefined : this.documents.get(uri);
   }
 
   private storageRootInfo(): StorageRootInfo[] {
@@ -445,6 +482,10 @@ export class SlayerSession {
     return { files: [...this.index.allFiles()].length, ...this.counts() };
   }
 }
+
+/** How long disk events must pause before a batch is applied, and the longest a burst is held. */
+const DISK_QUIET_MS = 50;
+const DISK_BATCH_MAX_MS = 500;
 
 function workspaceFolders(params: InitializeParams): string[] {
   const uris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);

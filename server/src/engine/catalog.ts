@@ -1,3 +1,4 @@
+import { LiveCatalog } from './live-catalog';
 import type { ColumnDef, DatasourceDef, MeasureDef, ModelDef } from './schema/types';
 
 /**
@@ -61,31 +62,10 @@ export function namesOf(model: ModelDef): string[] {
 }
 
 /** A catalog over fixed lists, for tests and the headless CLI's single-shot runs. */
-export class StaticCatalog implements ModelCatalog {
-  /** By name: a check of N files asks for models N times, so a scan per lookup would be quadratic. */
-  private readonly byName = new Map<string, ModelDef[]>();
-
-  constructor(
-    models: readonly ModelDef[],
-    private readonly datasources: readonly DatasourceDef[] = [],
-  ) {
-    for (const model of models) this.byName.set(model.name, [...(this.byName.get(model.name) ?? []), model]);
-  }
-
-  getModel(name: string, dataSource?: string): ModelDef | undefined {
-    const matches = this.byName.get(name) ?? [];
-    return matches.find((model) => model.data_source === dataSource) ?? matches[0];
-  }
-
-  modelNames(): Iterable<string> {
-    return this.byName.keys();
-  }
-
-  getDatasource(name: string): DatasourceDef | undefined {
-    return this.datasources.find((ds) => ds.name === name);
-  }
-
-  dataSourceNames(): Iterable<string> {
-    return this.datasources.map((ds) => ds.name);
+export class StaticCatalog extends LiveCatalog {
+  constructor(models: readonly ModelDef[], datasources: readonly DatasourceDef[] = []) {
+    super();
+    for (const model of models) this.add({ model });
+    for (const datasource of datasources) this.add({ datasource });
   }
 }

@@ -1,10 +1,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DiagnosticCode } from '../../../shared/src/diagnostics';
-import { StaticCatalog, type ModelCatalog } from '../engine/catalog';
+import type { ModelCatalog } from '../engine/catalog';
 import { checkSlayerDocument, parseSlayerDocument, type ParsedDocument } from '../engine/document';
+import { ANY_NAME, CatalogsByRoot, RecordingCatalog, type LiveCatalog } from '../engine/live-catalog';
 import type { Problem } from '../engine/schema/problems';
-import type { DatasourceDef, ModelDef, QueryDef } from '../engine/schema/types';
+import type { ModelDef } from '../engine/schema/types';
 import { classifyPath, type Classified } from './classify';
 import { stripBom } from '../engine/schema/source';
 
@@ -20,38 +22,72 @@ export interface FileState {
   fromEditor: boolean;
   parsed: ParsedDocument;
   problems: Problem[];
-  /** Model and datasource names this file's checks read; a change to any of them re-checks this file. */
-  references: Set<string>;
+  /** The names this file's last check looked up; a change to any of them re-checks this file. */
+  reads: ReadonlySet<string>;
 }
 
 export type FileReader = (file: string) => Promise<string>;
 
+/** Reports start-up progress: files done of the total, and what is being done. */
+export type LoadProgress = (done: number, total: number, stage: 'reading' | 'checking') => void;
+
 const readUtf8: FileReader = (file) => fs.readFile(file, 'utf8');
+
+/** Files read at once at start-up: enough to keep the disk busy, few enough not to exhaust descriptors. */
+const READ_CONCURRENCY = 32;
+/** Start-up work runs in slices this long, so requests are answered while a large workspace loads. */
+const SLICE_MS = 15;
 
 /**
  * Every SLayer file of the workspace, parsed and checked. Open editor buffers
- * (overlays) win over disk. A change re-parses one file and re-checks it and
- * the files that depend on it, never the whole workspace.
+ * (overlays) win over disk. A change re-parses the changed files and
+ * re-checks them and the files whose last check looked up a name they
+ * declare (a dependency graph at the granularity of names), never the whole
+ * workspace; the catalog of each storage root is updated in place.
  */
 export class WorkspaceIndex {
   private readonly files = new Map<string, FileState>();
   private readonly overlays = new Map<string, string>();
   private roots: string[] = [];
-  private readonly catalogs = new Map<string, ModelCatalog>();
+  private readonly catalogs = new CatalogsByRoot();
+  /** For each name, the files whose last check looked it up. */
+  private readonly readers = new Map<string, Set<string>>();
+  /** For each model declaration key (root, data source, name), the files declaring it. */
+  private readonly declarers = new Map<string, Set<string>>();
 
   constructor(
     private options: IndexOptions,
     private readonly read: FileReader = readUtf8,
   ) {}
 
-  /** Replaces the whole index; used at start-up and when settings change. */
-  async load(roots: readonly string[], files: readonly string[]): Promise<void> {
+  /**
+   * Replaces the whole index; used at start-up and when settings change.
+   * Reading and checking run in slices that give the event loop back, so
+   * the server answers requests (from what is loaded so far) meanwhile.
+   */
+  async load(roots: readonly string[], files: readonly string[], progress?: LoadProgress): Promise<void> {
     this.roots = [...roots].sort((a, b) => b.length - a.length);
     this.files.clear();
     this.catalogs.clear();
-    this.modelDeclarations = undefined;
-    for (const file of files) await this.parseInto(file);
-    for (const state of this.files.values()) this.check(state);
+    this.readers.clear();
+    this.declarers.clear();
+    for (let at = 0; at < files.length; at += READ_CONCURRENCY) {
+      const batch = files.slice(at, at + READ_CONCURRENCY);
+      const texts = await Promise.all(batch.map((file) => this.textOf(path.resolve(file))));
+      batch.forEach((file, i) => this.store(path.resolve(file), texts[i]));
+      progress?.(at + batch.length, files.length, 'reading');
+    }
+    let sliceStart = performance.now();
+    let done = 0;
+    for (const state of [...this.files.values()]) {
+      this.check(state);
+      done++;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        progress?.(done, this.files.size, 'checking');
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
   }
 
   setOptions(options: IndexOptions): void {
@@ -78,13 +114,13 @@ export class WorkspaceIndex {
   async setOverlay(file: string, text: string): Promise<string[]> {
     const key = path.resolve(file);
     this.overlays.set(key, text);
-    return this.update(key);
+    return this.update([key]);
   }
 
   async clearOverlay(file: string): Promise<string[]> {
     const key = path.resolve(file);
     this.overlays.delete(key);
-    return this.update(key);
+    return this.update([key]);
   }
 
   hasOverlay(file: string): boolean {
@@ -93,21 +129,30 @@ export class WorkspaceIndex {
 
   /** A file changed on disk (git checkout, SLayer writing). Ignored while the editor owns the file. */
   async fileChangedOnDisk(file: string): Promise<string[]> {
-    const key = path.resolve(file);
-    if (this.overlays.has(key)) return [];
-    const known = this.files.get(key);
-    if (known && !known.fromEditor && (await this.readOrUndefined(key)) === known.text) return [];
-    return this.update(key);
+    return this.filesChangedOnDisk([file]);
+  }
+
+  /**
+   * Files changed or deleted on disk, as one batch (a `git checkout`): each
+   * is re-read once, and each file affected is re-checked once, however
+   * many of the changes it depends on. Files the editor owns are skipped.
+   */
+  async filesChangedOnDisk(changed: readonly string[]): Promise<string[]> {
+    const keys = [...new Set(changed.map((file) => path.resolve(file)))].filter((key) => !this.overlays.has(key));
+    const texts = await Promise.all(keys.map((key) => this.readOrUndefined(key)));
+    const really = keys.filter((key, i) => {
+      const known = this.files.get(key);
+      return !known || known.fromEditor || texts[i] !== known.text;
+    });
+    return this.update(really, new Map(keys.map((key, i) => [key, texts[i]])));
   }
 
   fileDeleted(file: string): string[] {
     const key = path.resolve(file);
-    if (this.overlays.has(key)) return [];
-    const previous = this.files.get(key);
-    if (!previous) return [];
-    this.files.delete(key);
-    this.invalidateCatalog(previous.root);
-    return [key, ...this.recheckDependents(declaredNames(previous), key)];
+    if (this.overlays.has(key) || !this.files.has(key)) return [];
+    const names = this.declaredNamesOf(this.files.get(key));
+    this.forget(key);
+    return [key, ...this.recheckReaders(names, new Set([key]))];
   }
 
   problems(file: string): Problem[] {
@@ -115,49 +160,67 @@ export class WorkspaceIndex {
   }
 
   catalogFor(root: string | undefined): ModelCatalog {
-    const key = root ?? '';
-    let catalog = this.catalogs.get(key);
-    if (!catalog) {
-      catalog = this.buildCatalog(root);
-      this.catalogs.set(key, catalog);
+    return this.liveCatalog(root);
+  }
+
+  /** Re-parses `keys` (with `texts` when already read) and re-checks them and their readers. */
+  private async update(keys: readonly string[], texts?: ReadonlyMap<string, string | undefined>): Promise<string[]> {
+    const names = new Set<string>();
+    const changed = new Set<string>();
+    for (const key of keys) {
+      const before = this.files.get(key);
+      const text = texts?.has(key) ? texts.get(key) : await this.textOf(key);
+      if (!before && text === undefined) continue;
+      const after = this.store(key, text);
+      changed.add(key);
+      const namesBefore = this.declaredNamesOf(before);
+      const namesAfter = this.declaredNamesOf(after);
+      for (const name of [...namesBefore, ...namesAfter]) names.add(name);
+      if (!sameNames(namesBefore, namesAfter)) names.add(ANY_NAME);
     }
-    return catalog;
+    for (const key of changed) {
+      const state = this.files.get(key);
+      if (state) this.check(state);
+    }
+    return [...changed, ...this.recheckReaders(names, changed)];
   }
 
-  private async update(file: string): Promise<string[]> {
-    const previous = this.files.get(file);
-    const before = previous ? declaredNames(previous) : [];
-    const state = await this.parseInto(file);
-    if (!state && !previous) return [];
-    this.invalidateCatalog(previous?.root ?? state?.root);
-    if (state) this.check(state);
-    const after = state ? declaredNames(state) : [];
-    return [file, ...this.recheckDependents([...before, ...after], file)];
+  /** The editor's text when the file is open, else the disk's; undefined when neither has it. */
+  private async textOf(key: string): Promise<string | undefined> {
+    return this.overlays.get(key) ?? (await this.readOrUndefined(key));
   }
 
-  private async parseInto(file: string): Promise<FileState | undefined> {
-    const key = path.resolve(file);
+  /** Parses `text` as the file's new content (or forgets the file) and updates the catalog; checks nothing. */
+  private store(key: string, text: string | undefined): FileState | undefined {
     const classified = classifyPath(key);
-    if (!classified) return undefined;
-    const overlay = this.overlays.get(key);
-    const text = overlay ?? (await this.readOrUndefined(key));
-    if (text === undefined) {
-      this.files.delete(key);
-      return undefined;
-    }
+    this.forget(key);
+    if (!classified || text === undefined) return undefined;
     const parsed = parseSlayerDocument(classified.kind, stripBom(text), this.options);
     const state: FileState = {
       path: key,
       classified,
       root: classified.root ?? this.nearestRoot(key),
       text,
-      fromEditor: overlay !== undefined,
+      fromEditor: this.overlays.has(key),
       parsed,
       problems: parsed.parseProblems,
-      references: referencedNames(parsed),
+      reads: new Set(),
     };
     this.files.set(key, state);
+    this.liveCatalog(state.root).add(parsed);
+    const declared = declarationKeyOf(state);
+    if (declared) addTo(this.declarers, declared, key);
     return state;
+  }
+
+  private forget(key: string): void {
+    const previous = this.files.get(key);
+    if (!previous) return;
+    this.files.delete(key);
+    this.liveCatalog(previous.root).remove(previous.parsed);
+    const declared = declarationKeyOf(previous);
+    if (declared) removeFrom(this.declarers, declared, key);
+    for (const name of previous.reads) removeFrom(this.readers, name, key);
   }
 
   private async readOrUndefined(file: string): Promise<string | undefined> {
@@ -169,17 +232,23 @@ export class WorkspaceIndex {
   }
 
   private check(state: FileState): void {
-    const catalog = this.catalogFor(state.root);
+    const catalog = new RecordingCatalog(this.liveCatalog(state.root));
     const semantic = checkSlayerDocument(state.parsed, catalog, state.classified.location);
-    state.problems = [...state.parsed.parseProblems, ...semantic, ...this.duplicateModelProblems(state)];
+    const duplicates = this.duplicateModelProblems(state);
+    // A file reads its own model's name too: another file declaring it makes both ambiguous.
+    if (state.parsed.model?.name) catalog.read.add(state.parsed.model.name);
+    for (const name of state.reads) if (!catalog.read.has(name)) removeFrom(this.readers, name, state.path);
+    for (const name of catalog.read) addTo(this.readers, name, state.path);
+    state.reads = catalog.read;
+    state.problems = [...state.parsed.parseProblems, ...semantic, ...duplicates];
   }
 
   /** Two files in one root declaring the same model for the same data source: SLayer would load only one. */
   private duplicateModelProblems(state: FileState): Problem[] {
     const model = state.parsed.model;
-    if (!model?.name) return [];
-    const key = declarationKey(state.root, model);
-    const others = (this.declarations().get(key) ?? []).filter((other) => other !== state.path);
+    const key = declarationKeyOf(state);
+    if (!model || !key) return [];
+    const others = [...(this.declarers.get(key) ?? [])].filter((other) => other !== state.path);
     if (others.length === 0) return [];
     const where = others.map((other) => path.relative(state.root ?? '', other)).join(', ');
     return [
@@ -192,68 +261,56 @@ export class WorkspaceIndex {
     ];
   }
 
-  /** Re-checks every file that (transitively) reads one of `names`; returns their paths. */
-  private recheckDependents(names: readonly string[], changed: string): string[] {
-    const pending = [...new Set(names)];
-    const seenNames = new Set(pending);
+  /** Re-checks every file whose last check read one of `names`, except `skip`; returns their paths. */
+  private recheckReaders(names: ReadonlySet<string> | readonly string[], skip: ReadonlySet<string>): string[] {
     const touched = new Set<string>();
-    while (pending.length > 0) {
-      const name = pending.pop() ?? '';
-      for (const state of this.files.values()) {
-        const affected = state.references.has(name) || declaredNames(state).includes(name);
-        if (state.path === changed || touched.has(state.path) || !affected) continue;
-        this.check(state);
-        touched.add(state.path);
-        for (const declared of declaredNames(state)) {
-          if (!seenNames.has(declared)) {
-            seenNames.add(declared);
-            pending.push(declared);
-          }
-        }
+    for (const name of names) {
+      for (const reader of this.readers.get(name) ?? []) {
+        if (!skip.has(reader)) touched.add(reader);
       }
+    }
+    for (const file of touched) {
+      const state = this.files.get(file);
+      if (state) this.check(state);
     }
     return [...touched];
   }
 
-  private invalidateCatalog(root: string | undefined): void {
-    this.catalogs.delete(root ?? '');
-    this.modelDeclarations = undefined;
+  private declaredNamesOf(state: FileState | undefined): string[] {
+    return state ? declaredNames(state) : [];
   }
 
-  private modelDeclarations: Map<string, string[]> | undefined;
-
-  private declarations(): Map<string, string[]> {
-    if (!this.modelDeclarations) {
-      const map = new Map<string, string[]>();
-      for (const state of this.files.values()) {
-        const model = state.parsed.model;
-        if (!model?.name) continue;
-        const key = declarationKey(state.root, model);
-        map.set(key, [...(map.get(key) ?? []), state.path]);
-      }
-      this.modelDeclarations = map;
-    }
-    return this.modelDeclarations;
+  private liveCatalog(root: string | undefined): LiveCatalog {
+    return this.catalogs.of(root);
   }
 
   private nearestRoot(file: string): string | undefined {
     return this.roots.find((root) => file.startsWith(root + path.sep)) ?? this.roots[this.roots.length - 1];
   }
-
-  private buildCatalog(root: string | undefined): ModelCatalog {
-    const models: ModelDef[] = [];
-    const datasources: DatasourceDef[] = [];
-    for (const state of this.files.values()) {
-      if (state.root !== root) continue;
-      if (state.parsed.model?.name) models.push(state.parsed.model);
-      if (state.parsed.datasource?.name) datasources.push(state.parsed.datasource);
-    }
-    return new StaticCatalog(models, datasources);
-  }
 }
 
-function declarationKey(root: string | undefined, model: ModelDef): string {
-  return `${root ?? ''}\u0000${model.data_source}\u0000${model.name}`;
+function declarationKeyOf(state: FileState): string | undefined {
+  const model: ModelDef | undefined = state.parsed.model;
+  return model?.name ? `${state.root ?? ''}\u0000${model.data_source}\u0000${model.name}` : undefined;
+}
+
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(value);
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  set?.delete(value);
+  if (set?.size === 0) map.delete(key);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
 /** Names other files may refer to: a model's name, a datasource's name, a query file's stage names. */
@@ -263,25 +320,5 @@ function declaredNames(state: FileState): string[] {
   if (model?.name) names.push(model.name);
   if (datasource?.name) names.push(datasource.name);
   for (const query of queries ?? []) if (query.name) names.push(query.name);
-  return names;
-}
-
-function referencedNames(parsed: ParsedDocument): Set<string> {
-  const names = new Set<string>();
-  const addQueries = (queries: readonly QueryDef[] | undefined): void => {
-    for (const query of queries ?? []) {
-      const source = query.source_model;
-      if (source.kind === 'name') names.add(source.name);
-      else if (source.kind === 'extension') names.add(source.extension.source_name);
-      else addModel(source.model);
-    }
-  };
-  const addModel = (model: ModelDef): void => {
-    if (model.data_source) names.add(model.data_source);
-    for (const join of model.joins) names.add(join.target_model);
-    addQueries(model.source_queries);
-  };
-  if (parsed.model) addModel(parsed.model);
-  addQueries(parsed.queries);
   return names;
 }

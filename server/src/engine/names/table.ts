@@ -1,6 +1,6 @@
 import type { ModelCatalog } from '../catalog';
 import { LineIndex, type Span } from '../schema/source';
-import type { DatasourceDef, ModelDef } from '../schema/types';
+import { CatalogsByRoot, LiveCatalog } from '../live-catalog';
 import { extractNames, type FileNames, type NamedFile } from './extract';
 import type { Declaration, Occurrence, Reference } from './model';
 import { resolveReference, type ResolveContext } from './resolve';
@@ -16,7 +16,7 @@ export class NameTable {
   private readonly files = new Map<string, FileNames>();
   private readonly owners = new Map<object, Declaration>();
   private readonly usesByName = new Map<string, Set<Reference>>();
-  private readonly catalogs = new Map<string, RootCatalog>();
+  private readonly catalogs = new CatalogsByRoot();
   private readonly derived = new Set<Declaration>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private declarationList: Declaration[] | undefined;
@@ -63,7 +63,7 @@ export class NameTable {
   }
 
   catalogOf(root: string | undefined): ModelCatalog {
-    return this.catalogs.get(root ?? '') ?? EMPTY_CATALOG;
+    return this.catalogs.existing(root) ?? EMPTY_CATALOG;
   }
 
   /** Line/character positions for a file's text, built once per parse. */
@@ -130,7 +130,7 @@ export class NameTable {
       uses.add(reference);
     }
     for (const declaration of names.declarations) if (declaration.derived) this.derived.add(declaration);
-    this.catalogFor(names.root).add(names);
+    this.catalogFor(names.root).add(names.parsed);
   }
 
   private forget(names: FileNames): void {
@@ -144,70 +144,15 @@ export class NameTable {
       if (uses?.size === 0) this.usesByName.delete(reference.name);
     }
     for (const declaration of names.declarations) this.derived.delete(declaration);
-    this.catalogFor(names.root).remove(names);
+    this.catalogFor(names.root).remove(names.parsed);
   }
 
-  private catalogFor(root: string | undefined): RootCatalog {
-    const key = root ?? '';
-    let catalog = this.catalogs.get(key);
-    if (!catalog) {
-      catalog = new RootCatalog();
-      this.catalogs.set(key, catalog);
-    }
-    return catalog;
+  private catalogFor(root: string | undefined): LiveCatalog {
+    return this.catalogs.of(root);
   }
 }
 
-/**
- * The models and datasources of one storage root, kept up to date per file.
- * It answers as the index's catalog does: a model of the asked data source
- * wins over same-named others.
- */
-class RootCatalog implements ModelCatalog {
-  private readonly models = new Map<string, ModelDef[]>();
-  private readonly datasources = new Map<string, DatasourceDef[]>();
-
-  add(names: FileNames): void {
-    const { model, datasource } = names.parsed;
-    if (model?.name) push(this.models, model.name, model);
-    if (datasource?.name) push(this.datasources, datasource.name, datasource);
-  }
-
-  remove(names: FileNames): void {
-    const { model, datasource } = names.parsed;
-    if (model?.name) pull(this.models, model.name, model);
-    if (datasource?.name) pull(this.datasources, datasource.name, datasource);
-  }
-
-  getModel(name: string, dataSource?: string): ModelDef | undefined {
-    const matches = this.models.get(name) ?? [];
-    return matches.find((model) => model.data_source === dataSource) ?? matches[0];
-  }
-
-  modelNames(): Iterable<string> {
-    return this.models.keys();
-  }
-
-  getDatasource(name: string): DatasourceDef | undefined {
-    return this.datasources.get(name)?.[0];
-  }
-
-  dataSourceNames(): Iterable<string> {
-    return this.datasources.keys();
-  }
-}
-
-const EMPTY_CATALOG: ModelCatalog = new RootCatalog();
-
-function push<T>(map: Map<string, T[]>, key: string, value: T): void {
-  map.set(key, [...(map.get(key) ?? []), value]);
-}
-
-function pull<T>(map: Map<string, T[]>, key: string, value: T): void {
-  const rest = (map.get(key) ?? []).filter((entry) => entry !== value);
-  if (rest.length > 0) map.set(key, rest);
-  else map.delete(key);
-}
+const EMPTY_CATALOG: ModelCatalog = new LiveCatalog();
 
 function contains(span: Span, offset: number): boolean {
   return span.start <= offset && offset <= span.end;

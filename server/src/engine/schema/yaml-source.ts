@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Document, type Node as YamlNode } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node as YamlNode } from 'yaml';
+import { parseFastYaml } from './fast-yaml';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
@@ -23,6 +24,8 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
     );
     return { doc: undefined, text };
   }
+  const fast = parseFastYaml(text);
+  if (fast) return { doc: documentOf(fast), text };
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
@@ -49,6 +52,16 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
   }
   const usable = first && first.errors.length === 0 ? first : undefined;
   return { doc: usable, text };
+}
+
+/**
+ * A document around what the fast reader built. It holds no aliases, so the
+ * decoder needs nothing from it but its contents.
+ */
+function documentOf(contents: YamlNode): Document.Parsed {
+  const doc = new Document();
+  doc.contents = contents;
+  return doc as unknown as Document.Parsed;
 }
 
 function spanOfPos(pos: [number, number], length: number): Span {
