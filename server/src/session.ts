@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FSWatcher } from 'chokidar';
 import {
   CodeActionKind,
   TextDocumentSyncKind,
@@ -47,7 +46,7 @@ import { LineIndex } from './engine/schema/source';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
 import { PathMatcher } from './workspace/glob';
 import { WorkspaceIndex } from './workspace/index';
-import { watchWorkspace } from './workspace/watcher';
+import { watchWorkspace, type WorkspaceWatcher } from './workspace/watcher';
 
 /**
  * The LSP side of the server: it turns protocol events into index updates and
@@ -59,7 +58,7 @@ export class SlayerSession {
   private readonly index = new WorkspaceIndex({ warnOnUnknownFields: DEFAULT_SETTINGS.warnOnUnknownFields });
   private settings: SlayerSettings = DEFAULT_SETTINGS;
   private folders: string[] = [];
-  private watcher: FSWatcher | undefined;
+  private watcher: WorkspaceWatcher | undefined;
   private supportsConfiguration = false;
   private supportsProgress = false;
   private queue: Promise<void> = Promise.resolve();
@@ -73,6 +72,7 @@ export class SlayerSession {
   private readonly openUris = new Map<string, string>();
   /** Disk events waiting to be applied as one batch (a `git checkout` changes hundreds of files at once). */
   private readonly pendingDisk = new Set<string>();
+  private indexing = false;
   private diskFlush: NodeJS.Timeout | undefined;
   private diskBatchStarted = 0;
 
@@ -141,7 +141,8 @@ export class SlayerSession {
       fileOf: toPath,
       uriOf: (file) => this.uriFor(file),
       versionOf: (file) => this.openDocument(file)?.version ?? null,
-      settled: () => this.queue,
+      // While the workspace indexes, navigation answers from what is loaded rather than wait for all of it.
+      settled: () => (this.indexing ? Promise.resolve() : this.queue),
       log: (message) => this.connection.console.info(message),
     });
     this.documents.listen(this.connection);
@@ -310,6 +311,15 @@ export class SlayerSession {
   }
 
   private async reindex(): Promise<void> {
+    this.indexing = true;
+    try {
+      await this.loadWorkspace();
+    } finally {
+      this.indexing = false;
+    }
+  }
+
+  private async loadWorkspace(): Promise<void> {
     const started = Date.now();
     this.settings = await this.fetchSettings();
     this.index.setOptions({ warnOnUnknownFields: this.settings.warnOnUnknownFields });
@@ -333,6 +343,8 @@ export class SlayerSession {
     this.publishAll();
     progress?.done();
     this.restartWatcher(roots, exclude);
+    // Announced as indexed once the watcher sees every folder: a change made after that is never missed.
+    await this.watcher?.ready;
     this.notify(Notifications.indexed, {
       roots: roots.length,
       files: files.size,
@@ -383,7 +395,7 @@ export class SlayerSession {
 
   /**
    * Disk events are applied in batches: once the events stop for a moment
-   * (or half a second into a long burst), every file changed is re-read
+   * (or two seconds into a long burst), every file changed is re-read
    * once and every file affected re-checked and published once.
    */
   private onDiskEvent(file: string): void {
@@ -398,22 +410,32 @@ export class SlayerSession {
     this.diskFlush = undefined;
     const files = [...this.pendingDisk];
     this.pendingDisk.clear();
-    if (files.length > 0) this.serial(() => this.afterUpdate(this.index.filesChangedOnDisk(files)));
+    if (files.length === 0) return;
+    this.serial(async () => {
+      const affected = await this.afterUpdate(this.index.filesChangedOnDisk(files));
+      // The watcher reports each change again once the file settles; a batch that changed nothing is not news.
+      if (affected > 0) {
+        this.connection.console.info(`SLayer: ${files.length} file(s) changed on disk; ${affected} re-checked.`);
+      }
+    });
   }
 
   private stopWatching(): void {
     if (this.diskFlush) clearTimeout(this.diskFlush);
     this.diskFlush = undefined;
-    void this.watcher?.close();
+    this.watcher?.close();
     this.watcher = undefined;
   }
 
-  private async afterUpdate(update: Promise<string[]>): Promise<void> {
-    for (const file of await update) {
+  /** Publishes what an index update re-checked; returns how many files that was. */
+  private async afterUpdate(update: Promise<string[]>): Promise<number> {
+    const files = await update;
+    for (const file of files) {
       // Re-checked dependents keep their parse, so only the changed file's names are extracted again.
       this.names.sync(file, this.index.get(file));
       this.publish(file);
     }
+    return files.length;
   }
 
   private publishAll(): void {
@@ -485,7 +507,7 @@ export class SlayerSession {
 
 /** How long disk events must pause before a batch is applied, and the longest a burst is held. */
 const DISK_QUIET_MS = 50;
-const DISK_BATCH_MAX_MS = 500;
+const DISK_BATCH_MAX_MS = 2000;
 
 function workspaceFolders(params: InitializeParams): string[] {
   const uris = params.workspaceFolders?.map((folder) => folder.uri) ?? (params.rootUri ? [params.rootUri] : []);

@@ -34,6 +34,9 @@ export class TestClient {
   /** What the server announced; a capability it omits is a feature an editor never asks for. */
   initializeResult: InitializeResult | undefined;
   private readonly versions = new Map<string, number>();
+  /** How many times each URI's diagnostics were published, and every `$/progress` value, in order. */
+  readonly publishCounts = new Map<string, number>();
+  readonly progress: { kind?: string; message?: string }[] = [];
 
   private constructor(
     readonly connection: ProtocolConnection,
@@ -44,6 +47,7 @@ export class TestClient {
     workspace: string,
     settings: Record<string, unknown> = {},
     env: Record<string, string> = {},
+    options: { awaitIndex?: boolean } = {},
   ): Promise<TestClient> {
     const child = spawn(process.execPath, [SERVER, '--stdio'], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -57,6 +61,7 @@ export class TestClient {
     const client = new TestClient(connection, child);
     connection.onNotification(PublishDiagnosticsNotification.type, (params) => {
       client.diagnostics.set(params.uri, params.diagnostics);
+      client.publishCounts.set(params.uri, (client.publishCounts.get(params.uri) ?? 0) + 1);
       client.wake();
     });
     connection.onNotification('slayer/indexed', (params: NotificationMap['slayer/indexed']) => {
@@ -66,6 +71,9 @@ export class TestClient {
     connection.onNotification('window/logMessage', (params: { message: string }) => client.logs.push(params.message));
     connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => settings));
     connection.onRequest('window/workDoneProgress/create', () => null);
+    connection.onNotification('$/progress', (params: { value: { kind?: string; message?: string } }) => {
+      client.progress.push(params.value);
+    });
     connection.listen();
     client.initializeResult = await connection.sendRequest(InitializeRequest.type, {
       processId: process.pid,
@@ -75,7 +83,7 @@ export class TestClient {
       initializationOptions: settings,
     });
     await connection.sendNotification(InitializedNotification.type, {});
-    await client.waitFor(() => client.indexed.length > 0, 'the first index');
+    if (options.awaitIndex !== false) await client.waitFor(() => client.indexed.length > 0, 'the first index');
     return client;
   }
 

@@ -5,7 +5,7 @@ import type { Hover } from 'vscode-languageserver';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
-import { dataIdentity, openDriver } from '../engine/drivers/connect';
+import { dataIdentity, missingDatabaseFile, openDriver } from '../engine/drivers/connect';
 import { DriverPool } from '../engine/drivers/pool';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
@@ -176,6 +176,10 @@ export class EngineRequests {
     if (!this.host.trusted()) return { timeLimitMs: settings.timeLimitMs, offline: RESTRICTED_REASON };
     const model = owner.parsed.model;
     const datasource = model ? this.host.index.catalogFor(root).getDatasource(model.data_source) : undefined;
+    const missing = datasource ? missingDatabaseFile(datasource, { baseDir: root }) : undefined;
+    if (missing) {
+      return { timeLimitMs: settings.timeLimitMs, offline: `no database file at ${path.relative(root, missing)}` };
+    }
     const identity = datasource
       ? dataIdentity(datasource, { baseDir: root, ttlMs: settings.cacheTtlSeconds * 1000 })
       : 'no datasource';

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { traceIo } from '../../io-trace';
 /**
  * From a datasource definition to a running driver: resolves `${ENV_VAR}`
@@ -181,6 +181,22 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
  * a database file's path, size and modification time (`missing` when there is
  * none), or, for a server, which `ttlMs` window it is.
  */
+/**
+ * The database file a SQLite or DuckDB datasource names, when that file does
+ * not exist: there is no data to read, and no reason to start a driver to
+ * find that out. Undefined for servers, `:memory:` and files that exist.
+ */
+export function missingDatabaseFile(ds: DatasourceDef, options: OpenDriverOptions): string | undefined {
+  let target: Target;
+  try {
+    target = targetOf(resolveEnvReferences(ds, options.env), options.baseDir);
+  } catch {
+    return undefined;
+  }
+  if (target.kind === 'postgres' || target.file === ':memory:') return undefined;
+  return existsSync(target.file) ? undefined : target.file;
+}
+
 export function dataIdentity(ds: DatasourceDef, options: OpenDriverOptions & { ttlMs: number }): string {
   let target: Target;
   try {

@@ -67,43 +67,48 @@ export interface WorkspaceSymbol {
   score: number;
 }
 
-const WORKSPACE_KINDS: ReadonlySet<DeclarationKind> = new Set(['model', 'column', 'measure']);
-
 /**
  * Models, columns and measures of every storage root whose name matches
  * `query`: exact, prefix, substring or letters in order, case-insensitive.
  * `orders.am` matches members of models matching `orders` whose names match
- * `am`. Best matches first, at most `limit`.
+ * `am`. Best matches first (then by name), at most `limit`. The searchable
+ * list is sorted by name, so matches are bucketed by score in name order and
+ * nothing is sorted per request.
  */
 export function workspaceSymbols(table: NameTable, query: string, limit: number): WorkspaceSymbol[] {
   const wanted = query.trim().toLowerCase();
   const dot = wanted.lastIndexOf('.');
   const container = dot < 0 ? undefined : wanted.slice(0, dot);
   const leaf = dot < 0 ? wanted : wanted.slice(dot + 1);
-  const found: WorkspaceSymbol[] = [];
-  for (const declaration of table.declarations()) {
-    if (!WORKSPACE_KINDS.has(declaration.kind) || declaration.local) continue;
-    const inContainer = container === undefined ? 0 : matchScore(declaration.parent?.name ?? '', container);
+  const { declarations, names, parents } = table.searchable();
+  const buckets: WorkspaceSymbol[][] = [];
+  for (let i = 0; i < declarations.length; i++) {
+    const inContainer = container === undefined ? 0 : matchScore(parents[i] ?? '', container);
     if (container !== undefined && inContainer === 0) continue;
-    const score = matchScore(declaration.name, leaf);
+    const score = matchScore(names[i] ?? '', leaf);
+    const declaration = declarations[i];
     // The name's match ranks first; the model's breaks ties (`orders.am` puts orders' own members first).
-    if (score > 0) found.push({ declaration, score: score * 10 + inContainer });
+    if (score > 0 && declaration) (buckets[score * 10 + inContainer] ??= []).push({ declaration, score });
   }
-  found.sort((a, b) => b.score - a.score || byName(a.declaration.name, b.declaration.name));
-  return found.slice(0, limit);
+  const found: WorkspaceSymbol[] = [];
+  for (let score = buckets.length - 1; score >= 0 && found.length < limit; score--) {
+    for (const symbol of buckets[score] ?? []) {
+      if (found.length >= limit) break;
+      found.push({ declaration: symbol.declaration, score });
+    }
+  }
+  return found;
 }
 
+/** How well lower-cased `name` matches lower-cased `wanted`: 4 exact, 3 prefix, 2 substring, 1 letters in order. */
 function matchScore(name: string, wanted: string): number {
   if (wanted === '') return 1;
-  const lower = name.toLowerCase();
-  if (lower === wanted) return 4;
-  if (lower.startsWith(wanted)) return 3;
-  if (lower.includes(wanted)) return 2;
+  if (name === wanted) return 4;
+  if (name.startsWith(wanted)) return 3;
+  if (name.includes(wanted)) return 2;
   let at = 0;
-  for (const char of lower) if (char === wanted[at]) at++;
+  for (let i = 0; i < name.length && at < wanted.length; i++) {
+    if (name.charCodeAt(i) === wanted.charCodeAt(at)) at++;
+  }
   return at === wanted.length ? 1 : 0;
-}
-
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -20,6 +20,7 @@ export class NameTable {
   private readonly derived = new Set<Declaration>();
   private readonly lineIndexes = new Map<string, LineIndex>();
   private declarationList: Declaration[] | undefined;
+  private searchList: SearchableDeclarations | undefined;
   private readonly context: ResolveContext = {
     catalog: (root) => this.catalogOf(root),
     declarationOf: (owner) => this.owners.get(owner),
@@ -55,6 +56,16 @@ export class NameTable {
   declarations(): readonly Declaration[] {
     this.declarationList ??= [...this.files.values()].flatMap((names) => names.declarations);
     return this.declarationList;
+  }
+
+  /**
+   * The declarations workspace symbols search, sorted by name, with their
+   * names and their parents' names lower-cased once; cached until the next
+   * change, so a search is one pass with no allocation per declaration.
+   */
+  searchable(): SearchableDeclarations {
+    this.searchList ??= searchableOf(this.declarations());
+    return this.searchList;
   }
 
   /** The stages' virtual columns, whose names follow renames of what they were named after. */
@@ -120,6 +131,7 @@ export class NameTable {
   private remember(names: FileNames): void {
     this.files.set(names.file, names);
     this.declarationList = undefined;
+    this.searchList = undefined;
     for (const [owner, declaration] of names.owners) this.owners.set(owner, declaration);
     for (const reference of names.references) {
       let uses = this.usesByName.get(reference.name);
@@ -137,6 +149,7 @@ export class NameTable {
     this.files.delete(names.file);
     this.lineIndexes.delete(names.file);
     this.declarationList = undefined;
+    this.searchList = undefined;
     for (const owner of names.owners.keys()) this.owners.delete(owner);
     for (const reference of names.references) {
       const uses = this.usesByName.get(reference.name);
@@ -153,6 +166,25 @@ export class NameTable {
 }
 
 const EMPTY_CATALOG: ModelCatalog = new LiveCatalog();
+
+export interface SearchableDeclarations {
+  declarations: readonly Declaration[];
+  names: readonly string[];
+  parents: readonly string[];
+}
+
+const SEARCHED_KINDS: ReadonlySet<string> = new Set(['model', 'column', 'measure']);
+
+function searchableOf(all: readonly Declaration[]): SearchableDeclarations {
+  const declarations = all
+    .filter((declaration) => SEARCHED_KINDS.has(declaration.kind) && !declaration.local)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    declarations,
+    names: declarations.map((declaration) => declaration.name.toLowerCase()),
+    parents: declarations.map((declaration) => (declaration.parent?.name ?? '').toLowerCase()),
+  };
+}
 
 function contains(span: Span, offset: number): boolean {
   return span.start <= offset && offset <= span.end;
