@@ -11,7 +11,7 @@ import type { ClientConfig } from 'pg';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import type { DatasourceDef } from '../schema/types';
 import { redactCredentials } from './credentials';
-import { DuckDbDriver } from './duckdb';
+import type { DuckDbDriver } from './duckdb';
 import type { Redactor } from './errors';
 import { PostgresDriver } from './postgres';
 import { SqliteDriver } from './sqlite';
@@ -169,7 +169,7 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     const target = targetOf(resolved, options.baseDir);
     traceIo('driver', `${target.kind} ${ds.name}`);
     if (target.kind === 'postgres') return new PostgresDriver(target.config, target.schema, redact);
-    return target.kind === 'sqlite' ? new SqliteDriver(target.file, redact) : new DuckDbDriver(target.file, redact);
+    return target.kind === 'sqlite' ? new SqliteDriver(target.file, redact) : lazyDuckDb(target.file, redact);
   } catch (error) {
     if (error instanceof SlayerError) throw new SlayerError(error.code, redact(error.message));
     throw error;
@@ -181,6 +181,29 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
  * a database file's path, size and modification time (`missing` when there is
  * none), or, for a server, which `ttlMs` window it is.
  */
+/**
+ * DuckDB's native library is loaded when a DuckDB datasource is first
+ * queried, not when the server starts: most workspaces never touch it.
+ */
+function lazyDuckDb(file: string, redact: Redactor): Driver {
+  let loaded: Promise<Driver> | undefined;
+  const driver = (): Promise<Driver> => (loaded ??= loadDuckDb().then((DuckDb) => new DuckDb(file, redact)));
+  return {
+    dialect: 'duckdb',
+    run: async (sql, options) => (await driver()).run(sql, options),
+    close: async () => {
+      if (loaded) await (await loaded).close();
+    },
+  };
+}
+
+async function loadDuckDb(): Promise<typeof DuckDbDriver> {
+  // The linter's type program sees a dynamic import as `any`; tsc checks this annotation.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
+  const loaded: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb');
+  return loaded.DuckDbDriver;
+}
+
 /**
  * The database file a SQLite or DuckDB datasource names, when that file does
  * not exist: there is no data to read, and no reason to start a driver to

@@ -15,7 +15,7 @@ import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
 import { suggestName } from '../suggest';
-import { describeNode, MAX_ALIAS_RESOLUTIONS, spanOfNode, valueOffsetMapper } from './yaml-source';
+import { describeNode, MAX_ALIAS_RESOLUTIONS, spanOfNode, valueOffsetBase } from './yaml-source';
 
 export type Path = readonly (string | number)[];
 
@@ -29,38 +29,42 @@ export function pathKey(path: Path): string {
  * `['measures', 2, 'formula']`.
  */
 export class SourceMap {
-  private readonly values = new Map<string, Span>();
-  private readonly keys = new Map<string, Span>();
-  private readonly stringMappers = new Map<string, (index: number) => number>();
-  private readonly paths = new Map<string, Path>();
+  /** Each recorded path's slot; the slot's numbers sit at `slot * SLOT` in `spans`. */
+  private readonly slots = new Map<string, number>();
+  /** Per slot: value start, value end, key start, key end, and where an exact string's characters start; -1 when unknown. */
+  private readonly spans: number[] = [];
 
   recordValue(path: Path, span: Span): void {
-    this.values.set(pathKey(path), span);
-    this.paths.set(pathKey(path), path);
+    const at = this.slotOf(path) * SLOT;
+    this.spans[at + VALUE_START] = span.start;
+    this.spans[at + VALUE_END] = span.end;
   }
 
   recordKey(path: Path, span: Span): void {
-    this.keys.set(pathKey(path), span);
-    this.paths.set(pathKey(path), path);
+    const at = this.slotOf(path) * SLOT;
+    this.spans[at + KEY_START] = span.start;
+    this.spans[at + KEY_END] = span.end;
+  }
+
+  /** A string value whose character `i` sits at `base + i` in the file (a plain or simply quoted scalar). */
+  recordString(path: Path, base: number): void {
+    this.spans[this.slotOf(path) * SLOT + STRING_BASE] = base;
   }
 
   /** The innermost recorded value (or key) containing `offset`: what the cursor is on. */
   innermostAt(offset: number): { path: Path; span: Span; onKey: boolean } | undefined {
-    let best: { path: Path; span: Span; onKey: boolean } | undefined;
-    const consider = (spans: Map<string, Span>, onKey: boolean): void => {
-      for (const [key, span] of spans) {
-        if (offset < span.start || offset > span.end) continue;
-        if (best && span.end - span.start >= best.span.end - best.span.start) continue;
-        best = { path: this.paths.get(key) ?? [], span, onKey };
+    let best: { key: string; start: number; end: number; onKey: boolean } | undefined;
+    for (const onKey of [false, true]) {
+      const first = onKey ? KEY_START : VALUE_START;
+      for (const [key, slot] of this.slots) {
+        const start = this.spans[slot * SLOT + first] ?? -1;
+        const end = this.spans[slot * SLOT + first + 1] ?? -1;
+        if (start < 0 || offset < start || offset > end) continue;
+        if (best && end - start >= best.end - best.start) continue;
+        best = { key, start, end, onKey };
       }
-    };
-    consider(this.values, false);
-    consider(this.keys, true);
-    return best;
-  }
-
-  recordString(path: Path, mapper: (index: number) => number): void {
-    this.stringMappers.set(pathKey(path), mapper);
+    }
+    return best && { path: internedPath(best.key), span: { start: best.start, end: best.end }, onKey: best.onKey };
   }
 
   /**
@@ -69,16 +73,16 @@ export class SourceMap {
    * characters, so an approximation would corrupt the file.
    */
   exactInner(path: Path, from: number, to: number): Span | undefined {
-    const mapper = this.stringMappers.get(pathKey(path));
-    return mapper ? { start: mapper(from), end: mapper(to) } : undefined;
+    const base = this.number(path, STRING_BASE);
+    return base === undefined ? undefined : { start: base + from, end: base + to };
   }
 
   value(path: Path): Span | undefined {
-    return this.values.get(pathKey(path));
+    return this.span(path, VALUE_START);
   }
 
   key(path: Path): Span | undefined {
-    return this.keys.get(pathKey(path));
+    return this.span(path, KEY_START);
   }
 
   /** The value's span, else its key's, else the nearest ancestor's: there is always somewhere to point. */
@@ -96,10 +100,51 @@ export class SourceMap {
     return this.exactInner(path, from, to) ?? this.best(path);
   }
 
-  /** Every recorded value path, for features that walk the document (symbols, hovers). */
-  entries(): IterableIterator<[string, Span]> {
-    return this.values.entries();
+  private slotOf(path: Path): number {
+    const key = internedKey(path);
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(key, slot);
+      this.spans.push(-1, -1, -1, -1, -1);
+    }
+    return slot;
   }
+
+  private number(path: Path, field: number): number | undefined {
+    const slot = this.slots.get(pathKey(path));
+    const value = slot === undefined ? -1 : (this.spans[slot * SLOT + field] ?? -1);
+    return value < 0 ? undefined : value;
+  }
+
+  private span(path: Path, first: number): Span | undefined {
+    const start = this.number(path, first);
+    const end = this.number(path, first + 1);
+    return start === undefined || end === undefined ? undefined : { start, end };
+  }
+}
+
+const SLOT = 5;
+const VALUE_START = 0;
+const VALUE_END = 1;
+const KEY_START = 2;
+const KEY_END = 3;
+const STRING_BASE = 4;
+
+/**
+ * Path keys and paths shared by every file: thousands of models record the
+ * same few hundred paths (`columns.3.name`), and one copy of each is enough.
+ */
+const INTERNED = new Map<string, Path>();
+
+function internedKey(path: Path): string {
+  const key = pathKey(path);
+  if (!INTERNED.has(key)) INTERNED.set(key, [...path]);
+  return key;
+}
+
+function internedPath(key: string): Path {
+  return INTERNED.get(key) ?? [];
 }
 
 export class DecodeContext {
@@ -151,8 +196,8 @@ export class DecodeContext {
   record(path: Path, node: YamlNode): void {
     this.sources.recordValue(path, spanOfNode(node));
     if (isScalar(node)) {
-      const mapper = valueOffsetMapper(node, this.text);
-      if (mapper) this.sources.recordString(path, mapper);
+      const base = valueOffsetBase(node, this.text);
+      if (base !== undefined) this.sources.recordString(path, base);
     }
   }
 

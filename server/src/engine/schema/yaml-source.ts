@@ -101,14 +101,18 @@ export function describeNode(node: unknown): string {
   return 'an unsupported value';
 }
 
-/** Where the characters of a string scalar's value sit in the source, when that can be known exactly. */
-export function valueOffsetMapper(node: Scalar, text: string): ((index: number) => number) | undefined {
+/**
+ * Where the characters of a string scalar's value start in the source, when
+ * each character sits exactly there (character i at base + i); undefined
+ * when escapes, folding or indentation make it inexact.
+ */
+export function valueOffsetBase(node: Scalar, text: string): number | undefined {
   const range = node.range;
   const value: unknown = node.value;
   if (!range || typeof value !== 'string') return undefined;
-  const raw = text.slice(range[0], range[1]);
-  if (node.type === Scalar.PLAIN && raw === value) return (i) => range[0] + i;
+  const length = range[1] - range[0];
+  if (node.type === Scalar.PLAIN && length === value.length && text.startsWith(value, range[0])) return range[0];
   const quoted = node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE;
-  if (quoted && raw.slice(1, -1) === value) return (i) => range[0] + 1 + i;
+  if (quoted && length === value.length + 2 && text.startsWith(value, range[0] + 1)) return range[0] + 1;
   return undefined;
 }
