@@ -16,7 +16,7 @@ import { generateDemo } from '../../demo/generate';
 import { benchPatch } from '../patch';
 import { summarize, type Summary } from '../stats';
 import { BenchClient, type ServerSpec } from './harness';
-import { generateWorkspace, modelText, type GeneratedWorkspace } from './workspace';
+import { generateHubWorkspace, generateWorkspace, modelText, type GeneratedWorkspace } from './workspace';
 
 const REPO = path.resolve(__dirname, '../../..');
 const OPEN_FILES = 100;
@@ -176,6 +176,28 @@ async function liveHover(): Promise<{ cold: number; warm: Summary }> {
   }
 }
 
+const RENAME_USERS = 500;
+
+/** Renaming a column used in 500 other files: the time to the WorkspaceEdit, and what it edits. */
+async function renameAcrossFiles(): Promise<{ ms: number; files: number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'slayer-bench-rename-'));
+  try {
+    const { hub } = generateHubWorkspace(dir, RENAME_USERS);
+    const { client } = await BenchClient.start(ourServer(), dir);
+    await client.open(hub);
+    const position = positionOf(readFileSync(hub, 'utf8'), '- name: region', '- name: re');
+    const { ms, result } = await client.timed<{ documentChanges?: unknown[] } | null>('textDocument/rename', {
+      textDocument: { uri: pathToFileURL(hub).toString() },
+      position,
+      newName: 'territory',
+    });
+    await client.stop();
+    return { ms, files: result?.documentChanges?.length ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function row(name: string, ours: Summary, theirs: Summary | undefined, goal: string): string {
   const ratio = theirs ? (ours.p95 / theirs.p95).toFixed(2) : '—';
   const them = theirs ? `${theirs.p50.toFixed(1)} / ${theirs.p95.toFixed(1)}` : '—';
@@ -223,6 +245,10 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+  const rename = await renameAcrossFiles();
+  console.log(
+    `\nrename of a column used in ${RENAME_USERS} other files: ${rename.ms.toFixed(0)} ms, ${rename.files} files edited (goal < 1 s)`,
+  );
   const live = await liveHover();
   console.log(
     `\nlive hover on the demo (50,000 orders): cold ${live.cold.toFixed(1)} ms; warm p50 ${live.warm.p50.toFixed(1)} ms, p95 ${live.warm.p95.toFixed(1)} ms`,

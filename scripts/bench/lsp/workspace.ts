@@ -102,3 +102,43 @@ function write(root: string, relative: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+/**
+ * For the rename figure: one `hub` model whose `region` column is used in
+ * `users` other model files (a join to the hub and a measure over
+ * `hub.region`), all in one data source.
+ */
+export function generateHubWorkspace(root: string, users: number): { hub: string; users: string[] } {
+  write(root, 'datasources/ds_hub.yaml', 'name: ds_hub\ntype: sqlite\ndatabase: data/hub.db\n');
+  const hubColumns = [
+    { name: 'id', type: 'INT', key: true },
+    { name: 'region', type: 'TEXT', key: false },
+  ].map(
+    (column) => `  - name: ${column.name}\n    type: ${column.type}\n${column.key ? '    primary_key: true\n' : ''}`,
+  );
+  const hubText = `name: hub\nsql_table: hub\ndata_source: ds_hub\ncolumns:\n${hubColumns.join('')}`;
+  const hub = write(root, 'models/ds_hub/hub.yaml', hubText);
+  const files: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const text = [
+      `name: user_${i}`,
+      `sql_table: user_${i}`,
+      'data_source: ds_hub',
+      'columns:',
+      '  - name: id',
+      '    type: INT',
+      '    primary_key: true',
+      '  - name: hub_id',
+      '    type: INT',
+      'measures:',
+      '  - name: regions',
+      '    formula: hub.region:count_distinct',
+      'joins:',
+      '  - target_model: hub',
+      '    join_pairs: [[hub_id, id]]',
+      '',
+    ].join('\n');
+    files.push(write(root, `models/ds_hub/user_${i}.yaml`, text));
+  }
+  return { hub, users: files };
+}

@@ -42,6 +42,20 @@ export function resolveReference(reference: Reference, ctx: ResolveContext): Dec
   }
 }
 
+/**
+ * A quick test that rules out most uses before `resolveReference` walks
+ * them: a member reached through a model lands on the model its join path
+ * ends with (or on its own model), so a use cannot mean a column of any
+ * other model. True means "maybe": the caller still resolves.
+ */
+export function mayResolveTo(reference: Reference, declaration: Declaration, ctx: ResolveContext): boolean {
+  const target = reference.target;
+  if (target.kind !== 'member' || target.scope.kind !== 'model' || !declaration.parent) return true;
+  const last = target.before[target.before.length - 1];
+  if (last !== undefined) return last === declaration.parent.name;
+  return ctx.declarationOf(target.scope.model) === declaration.parent;
+}
+
 function declared(owner: object | undefined, ctx: ResolveContext): Declaration | undefined {
   return owner ? ctx.declarationOf(owner) : undefined;
 }

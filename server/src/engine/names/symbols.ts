@@ -72,23 +72,35 @@ export interface WorkspaceSymbol {
  * `query`: exact, prefix, substring or letters in order, case-insensitive.
  * `orders.am` matches members of models matching `orders` whose names match
  * `am`. Best matches first (then by name), at most `limit`. The searchable
- * list is sorted by name, so matches are bucketed by score in name order and
- * nothing is sorted per request.
+ * list is grouped by name and sorted, so each distinct name is scored once,
+ * matches are bucketed by score in name order, and nothing is sorted per request.
  */
 export function workspaceSymbols(table: NameTable, query: string, limit: number): WorkspaceSymbol[] {
   const wanted = query.trim().toLowerCase();
   const dot = wanted.lastIndexOf('.');
   const container = dot < 0 ? undefined : wanted.slice(0, dot);
   const leaf = dot < 0 ? wanted : wanted.slice(dot + 1);
-  const { declarations, names, parents } = table.searchable();
+  const containerScores = new Map<string, number>();
+  const containerScore = (declaration: Declaration): number => {
+    if (container === undefined) return 0;
+    const parent = declaration.parent?.name ?? '';
+    let score = containerScores.get(parent);
+    if (score === undefined) {
+      score = matchScore(parent.toLowerCase(), container);
+      containerScores.set(parent, score);
+    }
+    return score;
+  };
   const buckets: WorkspaceSymbol[][] = [];
-  for (let i = 0; i < declarations.length; i++) {
-    const inContainer = container === undefined ? 0 : matchScore(parents[i] ?? '', container);
-    if (container !== undefined && inContainer === 0) continue;
-    const score = matchScore(names[i] ?? '', leaf);
-    const declaration = declarations[i];
-    // The name's match ranks first; the model's breaks ties (`orders.am` puts orders' own members first).
-    if (score > 0 && declaration) (buckets[score * 10 + inContainer] ??= []).push({ declaration, score });
+  for (const group of table.searchable()) {
+    const score = matchScore(group.lower, leaf);
+    if (score === 0) continue;
+    for (const declaration of group.declarations) {
+      const inContainer = containerScore(declaration);
+      if (container !== undefined && inContainer === 0) continue;
+      // The name's match ranks first; the model's breaks ties (`orders.am` puts orders' own members first).
+      (buckets[score * 10 + inContainer] ??= []).push({ declaration, score });
+    }
   }
   const found: WorkspaceSymbol[] = [];
   for (let score = buckets.length - 1; score >= 0 && found.length < limit; score--) {
