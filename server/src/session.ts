@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
@@ -73,6 +74,8 @@ export class SlayerSession {
   /** Disk events waiting to be applied as one batch (a `git checkout` changes hundreds of files at once). */
   private readonly pendingDisk = new Set<string>();
   private indexing = false;
+  /** Settles once the name table holds every indexed file (definition, references, rename, symbols). */
+  private namesReady: Promise<void> = Promise.resolve();
   private diskFlush: NodeJS.Timeout | undefined;
   private diskBatchStarted = 0;
 
@@ -142,7 +145,7 @@ export class SlayerSession {
       uriOf: (file) => this.uriFor(file),
       versionOf: (file) => this.openDocument(file)?.version ?? null,
       // While the workspace indexes, navigation answers from what is loaded rather than wait for all of it.
-      settled: () => (this.indexing ? Promise.resolve() : this.queue),
+      settled: () => (this.indexing ? Promise.resolve() : this.queue.then(() => this.namesReady)),
       log: (message) => this.connection.console.info(message),
     });
     this.documents.listen(this.connection);
@@ -212,6 +215,8 @@ export class SlayerSession {
     const file = toPath(uri);
     const state = file ? this.index.get(file) : undefined;
     if (!file || !state) return null;
+    // A name used here hovers as its declaration: after start-up that needs the whole name table.
+    if (!this.indexing) await this.namesReady;
     try {
       return await this.engine.hover(file, new LineIndex(state.parsed.text).offsetAt(position));
     } catch (error) {
@@ -234,8 +239,7 @@ export class SlayerSession {
       text,
       offset: new LineIndex(text).offsetAt(position),
       model: state.parsed.model,
-      // The name table's models: completion, navigation and rename read the same names.
-      catalog: this.names.catalogOf(state.root),
+      catalog: this.index.catalogFor(state.root),
     });
     return toCompletionList(answer, text);
   }
@@ -339,7 +343,6 @@ export class SlayerSession {
       const file = toPath(document.uri);
       if (file) await this.index.setOverlay(file, document.getText());
     }
-    this.names.syncAll(this.index.allFiles());
     this.publishAll();
     progress?.done();
     this.restartWatcher(roots, exclude);
@@ -354,6 +357,26 @@ export class SlayerSession {
     this.connection.console.info(
       `SLayer: indexed ${files.size} files in ${roots.length} storage root(s) in ${Date.now() - started} ms`,
     );
+    // Diagnostics are out; the names navigation reads are built next, in slices, while requests are answered.
+    this.namesReady = this.syncNames(started);
+  }
+
+  /**
+   * Brings the name table up to date with the index, a slice at a time. Each
+   * file is synced to what the index holds when its turn comes, so edits
+   * made meanwhile (which sync their own files) are never undone.
+   */
+  private async syncNames(started: number): Promise<void> {
+    let sliceStart = performance.now();
+    for (const state of [...this.index.allFiles()]) {
+      this.names.sync(state.path, this.index.get(state.path));
+      if (performance.now() - sliceStart > NAMES_SLICE_MS) {
+        await setImmediatePromise();
+        sliceStart = performance.now();
+      }
+    }
+    this.names.forgetMissing((file) => this.index.get(file) !== undefined);
+    this.connection.console.info(`SLayer: names of every file ready ${Date.now() - started} ms after start.`);
   }
 
   private async explicitRoots(): Promise<string[]> {
@@ -507,6 +530,8 @@ export class SlayerSession {
 
 /** How long disk events must pause before a batch is applied, and the longest a burst is held. */
 const DISK_QUIET_MS = 50;
+/** The name table is built after start-up in slices this long. */
+const NAMES_SLICE_MS = 15;
 const DISK_BATCH_MAX_MS = 2000;
 
 function workspaceFolders(params: InitializeParams): string[] {

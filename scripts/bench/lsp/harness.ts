@@ -37,6 +37,9 @@ export class BenchClient {
   private readonly versions = new Map<string, number>();
   private ready = false;
 
+  /** When the server logged that its name table (navigation) was complete, in ms after start; ours only. */
+  namesReadyMs: number | undefined;
+
   private constructor(
     readonly spec: ServerSpec,
     readonly connection: ProtocolConnection,
@@ -62,6 +65,9 @@ export class BenchClient {
     );
     connection.onRequest('window/workDoneProgress/create', () => null);
     connection.onRequest('client/registerCapability', () => null);
+    connection.onNotification('window/logMessage', (params: { message: string }) => {
+      if (params.message.includes('names of every file ready')) client.namesReadyMs = performance.now() - started;
+    });
     connection.listen();
     const started = performance.now();
     const uri = pathToFileURL(workspace).toString();
@@ -159,7 +165,7 @@ export class BenchClient {
     for (const listener of this.listeners.splice(0)) listener();
   }
 
-  private async until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  async until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!condition()) {
       if (performance.now() > deadline) throw new Error(`${this.spec.label}: timed out`);

@@ -35,14 +35,9 @@ export class NameTable {
     if (state) this.remember(extractNames(state));
   }
 
-  /** After a full re-index: every file synced, and files no longer indexed forgotten. */
-  syncAll(states: Iterable<NamedFile>): void {
-    const seen = new Set<string>();
-    for (const state of states) {
-      seen.add(state.path);
-      this.sync(state.path, state);
-    }
-    for (const file of [...this.files.keys()]) if (!seen.has(file)) this.sync(file, undefined);
+  /** Forgets every file `stillThere` says is gone. */
+  forgetMissing(stillThere: (file: string) => boolean): void {
+    for (const file of [...this.files.keys()]) if (!stillThere(file)) this.sync(file, undefined);
   }
 
   namesOf(file: string): FileNames | undefined {
