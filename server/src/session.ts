@@ -308,10 +308,12 @@ export class SlayerSession {
   }
 
   /** Runs state changes one after another; a failure is logged and never stops the queue. */
-  private serial(task: () => Promise<void>): void {
-    this.queue = this.queue.then(task).catch((error: unknown) => {
-      this.connection.console.error(`SLayer: ${toSlayerError(error).message}`);
-    });
+  private serial(task: () => Promise<unknown>): void {
+    this.queue = this.queue
+      .then(async () => void (await task()))
+      .catch((error: unknown) => {
+        this.connection.console.error(`SLayer: ${toSlayerError(error).message}`);
+      });
   }
 
   private async reindex(): Promise<void> {

@@ -198,9 +198,7 @@ function lazyDuckDb(file: string, redact: Redactor): Driver {
 }
 
 async function loadDuckDb(): Promise<typeof DuckDbDriver> {
-  // The linter's type program sees a dynamic import as `any`; tsc checks this annotation.
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment
-  const loaded: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb');
+  const loaded: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb.js');
   return loaded.DuckDbDriver;
 }
 
