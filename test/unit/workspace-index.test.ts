@@ -86,6 +86,23 @@ describe('workspace index', () => {
     assert.ok(!codes(index, orders).includes('ambiguous-model'));
   });
 
+  test('editing one of two same-named models of different data sources does not change which one a lookup finds', async () => {
+    const shop = makeShop();
+    shop.write('datasources/warehouse.yaml', 'name: warehouse\ntype: sqlite\ndatabase: w.db\n');
+    const copy = shop.write(
+      'models/warehouse/orders.yaml',
+      ORDERS_MODEL.replace('data_source: shop', 'data_source: warehouse'),
+    );
+    const index = await loadIndex(shop.root);
+    const before = index.catalogFor(shop.root).getModel('orders')?.data_source;
+    const first = before === 'shop' ? shop.file('models/shop/orders.yaml') : copy;
+    const text = before === 'shop' ? ORDERS_MODEL : ORDERS_MODEL.replace('data_source: shop', 'data_source: warehouse');
+    await index.setOverlay(first, text.replace('amount:sum', 'amount:avg'));
+    assert.equal(index.catalogFor(shop.root).getModel('orders')?.data_source, before);
+    await index.clearOverlay(first);
+    assert.equal(index.catalogFor(shop.root).getModel('orders')?.data_source, before);
+  });
+
   test('a datasource that disappears makes its models fail', async () => {
     const shop = makeShop();
     const index = await loadIndex(shop.root);

@@ -22,6 +22,19 @@ export class LiveCatalog implements ModelCatalog {
     if (datasource?.name) pull(this.datasources, datasource.name, datasource);
   }
 
+  /**
+   * A file's new declarations in place of its old ones. A model keeps its
+   * place among same-named models (of other data sources), so which one a
+   * lookup without a data source finds does not change because one was edited.
+   */
+  replace(
+    before: { model?: ModelDef | undefined; datasource?: DatasourceDef | undefined },
+    after: { model?: ModelDef | undefined; datasource?: DatasourceDef | undefined },
+  ): void {
+    swap(this.models, before.model, after.model);
+    swap(this.datasources, before.datasource, after.datasource);
+  }
+
   getModel(name: string, dataSource?: string): ModelDef | undefined {
     const matches = this.models.get(name) ?? [];
     return matches.find((model) => model.data_source === dataSource) ?? matches[0];
@@ -62,6 +75,20 @@ export class CatalogsByRoot {
   clear(): void {
     this.catalogs.clear();
   }
+}
+
+function swap<T extends { name: string }>(map: Map<string, T[]>, before: T | undefined, after: T | undefined): void {
+  const list = before?.name ? map.get(before.name) : undefined;
+  const at = before && list ? list.indexOf(before) : -1;
+  if (list && after && at >= 0 && after.name === before?.name) {
+    map.set(
+      after.name,
+      list.map((entry, i) => (i === at ? after : entry)),
+    );
+    return;
+  }
+  if (before?.name) pull(map, before.name, before);
+  if (after?.name) push(map, after.name, after);
 }
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {

@@ -198,8 +198,10 @@ export class WorkspaceIndex {
   /** Parses `text` as the file's new content (or forgets the file) and updates the catalog; checks nothing. */
   private store(key: string, text: string | undefined): FileState | undefined {
     const classified = classifyPath(key);
-    this.forget(key);
-    if (!classified || text === undefined) return undefined;
+    if (!classified || text === undefined) {
+      this.forget(key);
+      return undefined;
+    }
     const parsed = parseSlayerDocument(classified.kind, stripBom(text), this.options);
     const state: FileState = {
       path: key,
@@ -211,8 +213,15 @@ export class WorkspaceIndex {
       problems: parsed.parseProblems,
       reads: new Set(),
     };
+    const previous = this.files.get(key);
+    if (previous) this.unlink(previous);
+    // Set in place: the file keeps its position, and its model its place in the catalog.
     this.files.set(key, state);
-    this.liveCatalog(state.root).add(parsed);
+    if (previous && previous.root === state.root) this.liveCatalog(state.root).replace(previous.parsed, parsed);
+    else {
+      if (previous) this.liveCatalog(previous.root).remove(previous.parsed);
+      this.liveCatalog(state.root).add(parsed);
+    }
     const declared = declarationKeyOf(state);
     if (declared) addTo(this.declarers, declared, key);
     return state;
@@ -223,9 +232,14 @@ export class WorkspaceIndex {
     if (!previous) return;
     this.files.delete(key);
     this.liveCatalog(previous.root).remove(previous.parsed);
-    const declared = declarationKeyOf(previous);
-    if (declared) removeFrom(this.declarers, declared, key);
-    for (const name of previous.reads) removeFrom(this.readers, name, key);
+    this.unlink(previous);
+  }
+
+  /** Drops what the index keeps about `state` besides the file itself and its catalog entry. */
+  private unlink(state: FileState): void {
+    const declared = declarationKeyOf(state);
+    if (declared) removeFrom(this.declarers, declared, state.path);
+    for (const name of state.reads) removeFrom(this.readers, name, state.path);
   }
 
   private async readOrUndefined(file: string): Promise<string | undefined> {

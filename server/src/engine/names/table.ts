@@ -31,8 +31,12 @@ export class NameTable {
   sync(file: string, state: NamedFile | undefined): void {
     const previous = this.files.get(file);
     if (previous && state && previous.parsed === state.parsed && previous.root === state.root) return;
-    if (previous) this.forget(previous);
-    if (state) this.remember(extractNames(state));
+    const names = state ? extractNames(state) : undefined;
+    const inPlace = previous !== undefined && names !== undefined && previous.root === names.root;
+    if (previous) this.forget(previous, !inPlace);
+    if (names) this.remember(names, !inPlace);
+    // Edited in place: the model keeps its place among same-named models of other data sources.
+    if (inPlace && previous && names) this.catalogFor(names.root).replace(previous.parsed, names.parsed);
   }
 
   /** Forgets every file `stillThere` says is gone. */
@@ -130,7 +134,7 @@ export class NameTable {
     );
   }
 
-  private remember(names: FileNames): void {
+  private remember(names: FileNames, toCatalog: boolean): void {
     this.files.set(names.file, names);
     this.declarationList = undefined;
     this.searchList = undefined;
@@ -145,10 +149,10 @@ export class NameTable {
       uses.add(reference);
     }
     for (const declaration of names.declarations) if (declaration.derived) this.derived.add(declaration);
-    this.catalogFor(names.root).add(names.parsed);
+    if (toCatalog) this.catalogFor(names.root).add(names.parsed);
   }
 
-  private forget(names: FileNames): void {
+  private forget(names: FileNames, fromCatalog = true): void {
     this.files.delete(names.file);
     this.lineIndexes.delete(names.file);
     this.declarationList = undefined;
@@ -161,7 +165,7 @@ export class NameTable {
       if (uses?.size === 0) this.uses.delete(key);
     }
     for (const declaration of names.declarations) this.derived.delete(declaration);
-    this.catalogFor(names.root).remove(names.parsed);
+    if (fromCatalog) this.catalogFor(names.root).remove(names.parsed);
   }
 
   private catalogFor(root: string | undefined): LiveCatalog {
