@@ -13,7 +13,7 @@ import type { DatasourceDef } from '../schema/types';
 import { redactCredentials } from './credentials';
 import type { DuckDbDriver } from './duckdb';
 import type { Redactor } from './errors';
-import { PostgresDriver } from './postgres';
+import type { PostgresDriver } from './postgres';
 import { SqliteDriver } from './sqlite';
 import type { Driver } from './types';
 
@@ -168,8 +168,12 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
   try {
     const target = targetOf(resolved, options.baseDir);
     traceIo('driver', `${target.kind} ${ds.name}`);
-    if (target.kind === 'postgres') return new PostgresDriver(target.config, target.schema, redact);
-    return target.kind === 'sqlite' ? new SqliteDriver(target.file, redact) : lazyDuckDb(target.file, redact);
+    if (target.kind === 'postgres') {
+      const { config, schema } = target;
+      return lazyDriver('postgres', () => newPostgres(config, schema, redact));
+    }
+    if (target.kind === 'sqlite') return new SqliteDriver(target.file, redact);
+    return lazyDriver('duckdb', () => newDuckDb(target.file, redact));
   } catch (error) {
     if (error instanceof SlayerError) throw new SlayerError(error.code, redact(error.message));
     throw error;
@@ -177,19 +181,15 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
 }
 
 /**
- * What says a datasource's data may have changed, for caches of live values:
- * a database file's path, size and modification time (`missing` when there is
- * none), or, for a server, which `ttlMs` window it is.
+ * DuckDB's native library and the Postgres client are loaded when a
+ * datasource of theirs is first queried, not when the server starts: most
+ * workspaces use one kind of database, and start-up pays for none.
  */
-/**
- * DuckDB's native library is loaded when a DuckDB datasource is first
- * queried, not when the server starts: most workspaces never touch it.
- */
-function lazyDuckDb(file: string, redact: Redactor): Driver {
+function lazyDriver(dialect: Driver['dialect'], load: () => Promise<Driver>): Driver {
   let loaded: Promise<Driver> | undefined;
-  const driver = (): Promise<Driver> => (loaded ??= loadDuckDb().then((DuckDb) => new DuckDb(file, redact)));
+  const driver = (): Promise<Driver> => (loaded ??= load());
   return {
-    dialect: 'duckdb',
+    dialect,
     run: async (sql, options) => (await driver()).run(sql, options),
     close: async () => {
       if (loaded) await (await loaded).close();
@@ -197,9 +197,14 @@ function lazyDuckDb(file: string, redact: Redactor): Driver {
   };
 }
 
-async function loadDuckDb(): Promise<typeof DuckDbDriver> {
-  const loaded: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb.js');
-  return loaded.DuckDbDriver;
+async function newDuckDb(file: string, redact: Redactor): Promise<Driver> {
+  const module: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb.js');
+  return new module.DuckDbDriver(file, redact);
+}
+
+async function newPostgres(config: ClientConfig, schema: string | undefined, redact: Redactor): Promise<Driver> {
+  const module: { PostgresDriver: typeof PostgresDriver } = await import('./postgres.js');
+  return new module.PostgresDriver(config, schema, redact);
 }
 
 /**
@@ -218,6 +223,11 @@ export function missingDatabaseFile(ds: DatasourceDef, options: OpenDriverOption
   return existsSync(target.file) ? undefined : target.file;
 }
 
+/**
+ * What says a datasource's data may have changed, for caches of live values:
+ * a database file's path, size and modification time (`missing` when there is
+ * none), or, for a server, which `ttlMs` window it is.
+ */
 export function dataIdentity(ds: DatasourceDef, options: OpenDriverOptions & { ttlMs: number }): string {
   let target: Target;
   try {
