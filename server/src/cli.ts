@@ -14,8 +14,10 @@ Usage:
   slayer-ls format [--check] [PATH...]                   Format SLayer files (folders: every SLayer file in them);
                                                         --check lists the unformatted ones and changes nothing
   slayer-ls query '<json>' | @query.json | @file.query.yaml | MODEL
-            [--storage DIR] [--variables JSON|k=v,...] [--format table|json] [--dry-run]
-                                                        Run a SLayer query (--dry-run prints the SQL)
+            [--storage DIR] [--variables JSON|k=v,...] [--format table|json|csv] [--out FILE] [--dry-run]
+                                                        Run a SLayer query (--dry-run prints the SQL); csv is
+                                                        RFC 4180 (NULL empty, "" for an empty string); --out
+                                                        writes to FILE instead of stdout
   query and inspect refresh engine-managed caches through a revision-checked patch; --no-write-back turns it off.
   slayer-ls save-model NAME '<json>' | @file [--storage DIR]
                                                         Save a query as a query-backed model, its cache warmed

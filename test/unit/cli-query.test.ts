@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
@@ -34,6 +35,36 @@ function writeShopDatabase(file: string): void {
   } finally {
     db.close();
   }
+}
+
+/** A reader of RFC 4180 written here, independent of the exporter: quoted fields, doubled quotes, CRLF records. */
+function readCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    const next = text[i + 1];
+    if (quoted && char === '"' && next === '"') {
+      field += '"';
+      i++;
+    } else if (char === '"') {
+      quoted = !quoted;
+    } else if (!quoted && char === ',') {
+      record.push(field);
+      field = '';
+    } else if (!quoted && char === '\r' && next === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else {
+      field += char;
+    }
+  }
+  return records;
 }
 
 let shop: FixtureRoot;
@@ -73,6 +104,41 @@ describe('slayer-ls query (the bundled CLI)', () => {
     const result = run(['query', '@queries/total.query.yaml', '--storage', '.'], shop.root);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, 'orders.amount_max\n-----------------\n              100\n(1 row)\n');
+  });
+
+  test("--format csv writes RFC 4180 rows that read back as the json format's rows; --out writes them to a file", () => {
+    const query = JSON.stringify({
+      source_model: 'orders',
+      dimensions: ['customers.region'],
+      measures: ['revenue', 'amount:avg'],
+      order: [{ column: 'customers.region', direction: 'asc' }],
+    });
+    const json = run(['query', query, '--storage', '.', '--format', 'json'], shop.root);
+    const csv = run(['query', query, '--storage', '.', '--format', 'csv'], shop.root);
+    assert.equal(csv.status, 0, csv.stderr);
+    const { columns, data } = JSON.parse(json.stdout) as { columns: string[]; data: Record<string, unknown>[] };
+    const [header, ...records] = readCsv(csv.stdout);
+    assert.deepEqual(header, columns);
+    assert.deepEqual(
+      records,
+      data.map((row) => columns.map((column) => String(row[column]))),
+    );
+    const file = shop.file('out/regions.csv');
+    mkdirSync(path.dirname(file), { recursive: true });
+    const written = run(['query', query, '--storage', '.', '--format', 'csv', '--out', 'out/regions.csv'], shop.root);
+    assert.equal(written.status, 0, written.stderr);
+    assert.equal(written.stdout, '');
+    assert.equal(written.stderr, `Wrote 2 rows to ${file}.\n`);
+    assert.equal(readFileSync(file, 'utf8'), csv.stdout);
+  });
+
+  test('--out into a folder that does not exist fails with one message, exit 1', () => {
+    const result = run(
+      ['query', '{"source_model":"orders","measures":["*:count"]}', '--out', 'nowhere/x.csv'],
+      shop.root,
+    );
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^slayer-ls query: Cannot write .*nowhere\/x\.csv: ENOENT/);
   });
 
   test('--dry-run prints the SQL without touching the database', () => {

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
+import { toCsv } from '../../../shared/src/export';
 import { parseSlayerDocument } from '../engine/document';
 import { executeQuery, storedQueryOf } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
@@ -117,17 +118,21 @@ export async function runQueryCommand(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const format = choiceOption(args, 'format', ['table', 'json'] as const, 'table');
+  const format = choiceOption(args, 'format', FORMATS, 'table');
   const folder = stringOption(args, 'storage') ?? '.';
-  return reportFailures('query', err, () => runQuery(args, format, folder, out));
+  const file = stringOption(args, 'out');
+  return reportFailures('query', err, async () => {
+    const response = await runQuery(args, folder);
+    const text = args.options.has('dry-run') ? `${response.sql}\n` : formatted(response, format);
+    if (file === undefined) out.write(text);
+    else writeOutput(path.resolve(file), text, response, err);
+  });
 }
 
-async function runQuery(
-  args: ParsedArgs,
-  format: 'table' | 'json',
-  folder: string,
-  out: NodeJS.WritableStream,
-): Promise<void> {
+const FORMATS = ['table', 'json', 'csv'] as const;
+type Format = (typeof FORMATS)[number];
+
+async function runQuery(args: ParsedArgs, folder: string): Promise<SlayerResponse> {
   const input = readQueryArgument(args.positionals[0], process.cwd());
   const variables = parseVariables(args.values.get('variables') ?? []);
   const loaded = await loadStorage(folder);
@@ -146,20 +151,27 @@ async function runQuery(
       await engine.refreshAfterQuery(root, stages);
       if ('name' in input) await engine.refreshModel(root, input.name);
     }
-    writeResponse(response, format, dryRun, out);
+    return response;
   } finally {
     await engine.dispose();
   }
 }
 
-function writeResponse(
-  response: SlayerResponse,
-  format: 'table' | 'json',
-  dryRun: boolean,
-  out: NodeJS.WritableStream,
-): void {
-  if (dryRun) out.write(`${response.sql}\n`);
-  else out.write(format === 'json' ? `${JSON.stringify(jsonOutput(response), null, 2)}\n` : formatResponse(response));
+function formatted(response: SlayerResponse, format: Format): string {
+  if (format === 'csv') return toCsv(response.columns, response.data);
+  if (format === 'json') return `${JSON.stringify(jsonOutput(response), null, 2)}\n`;
+  return formatResponse(response);
+}
+
+/** `--out`: the output goes to the file, and one line saying so to stderr (stdout stays empty for pipes). */
+function writeOutput(file: string, text: string, response: SlayerResponse, err: NodeJS.WritableStream): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw new SlayerError(ErrorCode.InvalidInput, `Cannot write ${file}: ${(error as Error).message}`);
+  }
+  const rows = `${response.row_count} row${response.row_count === 1 ? '' : 's'}`;
+  err.write(`Wrote ${rows} to ${file}.\n`);
 }
 
 function jsonOutput(response: SlayerResponse): Pick<SlayerResponse, 'columns' | 'data' | 'row_count' | 'sql'> {
