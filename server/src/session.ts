@@ -74,6 +74,8 @@ export class SlayerSession {
   /** Disk events waiting to be applied as one batch (a `git checkout` changes hundreds of files at once). */
   private readonly pendingDisk = new Set<string>();
   private indexing = false;
+  /** The query run in flight for each query file: a new run of the file cancels it. */
+  private readonly runs = new Map<string, AbortController>();
   /** Settles once the name table holds every indexed file (definition, references, rename, symbols). */
   private namesReady: Promise<void> = Promise.resolve();
   private diskFlush: NodeJS.Timeout | undefined;
@@ -193,14 +195,38 @@ export class SlayerSession {
     });
   }
 
+  /**
+   * Runs a query file. A second run of the same file cancels the first (its
+   * query is stopped in the database); a run past slayer.query.timeLimitSeconds
+   * is stopped the same way and fails with TimedOut.
+   */
   private async runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
     const file = this.fileOf(params.uri);
     const controller = new AbortController();
+    this.runs.get(file)?.abort();
+    this.runs.set(file, controller);
     const subscription = token.onCancellationRequested(() => controller.abort());
+    const limit = this.settings.query.timeLimitSeconds;
+    let timedOut = false;
+    const timer =
+      limit > 0 && !params.dryRun
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, limit * 1000)
+        : undefined;
     try {
       return await this.engine.runQuery(file, { dryRun: params.dryRun ?? false, signal: controller.signal });
+    } catch (error) {
+      if (!timedOut) throw error;
+      throw new SlayerError(
+        ErrorCode.TimedOut,
+        `The query ran longer than slayer.query.timeLimitSeconds (${limit} s) and was stopped in the database.`,
+      );
     } finally {
+      clearTimeout(timer);
       subscription.dispose();
+      if (this.runs.get(file) === controller) this.runs.delete(file);
     }
   }
 

@@ -31,6 +31,8 @@ export const ErrorCode = {
   StorageWriteFailed: 'SLAYER_STORAGE_WRITE_FAILED',
   /** The workspace is not trusted (VS Code's Restricted Mode): no database is reached and no file written. */
   Restricted: 'SLAYER_RESTRICTED',
+  /** A query ran past `slayer.query.timeLimitSeconds` and was stopped in the database. */
+  TimedOut: 'SLAYER_TIMED_OUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -50,6 +52,7 @@ export const RpcErrorCode: Record<ErrorCode, number> = {
   SLAYER_STORAGE_BUSY: -32010,
   SLAYER_STORAGE_WRITE_FAILED: -32011,
   SLAYER_RESTRICTED: -32012,
+  SLAYER_TIMED_OUT: -32013,
 };
 
 export interface SlayerErrorData {

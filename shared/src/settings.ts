@@ -21,6 +21,8 @@ export interface SlayerSettings {
    * `slayer.hover.cacheTtlSeconds`: how long a server database's live values are reused before a background refresh.
    */
   hover: { timeLimitMs: number; cacheTtlSeconds: number };
+  /** `slayer.query.timeLimitSeconds`: a run (Run query) past this is stopped in the database; 0 means no limit. */
+  query: { timeLimitSeconds: number };
 }
 
 export const SETTINGS_SECTION = 'slayer';
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   writeBack: true,
   format: { enable: true },
   hover: { timeLimitMs: 1500, cacheTtlSeconds: 300 },
+  query: { timeLimitSeconds: 300 },
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -53,6 +56,10 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
       cacheTtlSeconds:
         positiveInteger(valueAt(source['hover'], 'cacheTtlSeconds')) ?? DEFAULT_SETTINGS.hover.cacheTtlSeconds,
     },
+    query: {
+      timeLimitSeconds:
+        nonNegativeInteger(valueAt(source['query'], 'timeLimitSeconds')) ?? DEFAULT_SETTINGS.query.timeLimitSeconds,
+    },
   };
 }
 
@@ -69,6 +76,10 @@ function booleanAt(section: unknown, key: string): boolean | undefined {
 function stringArray(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter((item): item is string => typeof item === 'string');
+}
+
+function nonNegativeInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 }
 
 function positiveInteger(value: unknown): number | undefined {

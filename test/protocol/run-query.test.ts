@@ -123,6 +123,46 @@ describe('slayer/runQuery over stdio', () => {
     assert.ok(Date.now() - started < 30_000, 'cancellation ended the query');
   });
 
+  test('a second run of the same query file stops the first in the database; the second answers', async () => {
+    await waitUntilRunnable('queries/slow.query.yaml');
+    const file = shop.file('queries/slow.query.yaml');
+    const first = client.connection.sendRequest(Requests.runQuery, { uri: uriOf('queries/slow.query.yaml') });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The user fixes the query in the editor and runs it again.
+    await client.open(file, 'source_model: orders\nmeasures: ["*:count"]\n');
+    await client.waitForDiagnostics(file, (diagnostics) => diagnostics.length === 0, 'the edited query is clean');
+    const second = sendTypedRequest(client.connection, Requests.runQuery, { uri: uriOf('queries/slow.query.yaml') });
+    await assert.rejects(
+      first,
+      (error: unknown) => error instanceof ResponseError && error.code === RpcErrorCode.SLAYER_CANCELLED,
+    );
+    const result = await second;
+    assert.deepEqual(result.data, [{ 'orders._count': ORDERS }]);
+    await client.close(file);
+  });
+
+  test('a run past slayer.query.timeLimitSeconds is stopped and fails with TimedOut; the next run answers', async () => {
+    const limited = await TestClient.start(shop.root, { query: { timeLimitSeconds: 1 } });
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        sendTypedRequest(limited.connection, Requests.runQuery, { uri: uriOf('queries/slow.query.yaml') }),
+        (error: unknown) =>
+          error instanceof ResponseError &&
+          error.code === RpcErrorCode.SLAYER_TIMED_OUT &&
+          /ran longer than slayer\.query\.timeLimitSeconds \(1 s\)/.test(error.message),
+      );
+      // Bounded, not timed: without the limit the query would run for minutes.
+      assert.ok(Date.now() - started < 30_000);
+      const next = await sendTypedRequest(limited.connection, Requests.runQuery, {
+        uri: uriOf('queries/by_region.query.yaml'),
+      });
+      assert.equal(next.row_count, 2);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   test('a broken query fails with a typed error that names the problem', async () => {
     // Valid YAML and schema, so it reaches the engine; the aggregation is what is wrong.
     shop.write('queries/bad.query.yaml', 'source_model: orders\nmeasures: ["amount:sum"]\n');
