@@ -18,6 +18,7 @@ import {
 import { SETTINGS_SECTION } from '../../shared/src/settings';
 import { registerLanguageGuard } from './language-guard';
 import { ResultsPanel } from './results-panel';
+import { CompiledSqlDocuments, SQL_SCHEME } from './sql-view';
 import { SlayerStatus } from './status';
 
 let client: LanguageClient | undefined;
@@ -25,7 +26,8 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('SLayer', { log: true });
   const status = new SlayerStatus();
-  context.subscriptions.push(output, status);
+  context.subscriptions.push(output, status, sqlDocuments);
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(SQL_SCHEME, sqlDocuments));
   registerLanguageGuard(context);
   registerCommands(context, output);
   try {
@@ -96,19 +98,39 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
       });
     }),
     vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown) => runQuery(uri)),
+    vscode.commands.registerCommand(Commands.showSql, (uri?: unknown) => showSql(uri)),
     vscode.commands.registerCommand(Commands.inspectModel, () => inspectActiveModel()),
     vscode.commands.registerCommand(Commands.saveQueryAsModel, () => saveActiveQueryAsModel()),
   );
 }
 
 const results = new ResultsPanel();
+const sqlDocuments = new CompiledSqlDocuments();
+
+/** The query file a command is for: the code lens's argument, else the active editor's. */
+function queryFileOf(argument: unknown): string | undefined {
+  if (typeof argument === 'string') return argument;
+  return (argument instanceof vscode.Uri ? argument : vscode.window.activeTextEditor?.document.uri)?.toString();
+}
+
+/** The SQL a query file compiles to (the editor's unsaved text), in a read-only SQL editor; nothing runs. */
+async function showSql(argument: unknown): Promise<void> {
+  const uri = queryFileOf(argument);
+  if (!client || !uri) {
+    await vscode.window.showWarningMessage('Open a *.query.yaml file to see its SQL.');
+    return;
+  }
+  try {
+    const compiled = await sendTypedRequest(client, Requests.runQuery, { uri, dryRun: true });
+    await sqlDocuments.show(vscode.Uri.parse(uri), compiled.sql);
+  } catch (error) {
+    await vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+  }
+}
 
 /** Runs the given query file (from the code lens) or the active editor's, with a cancellable progress notification. */
 async function runQuery(argument: unknown): Promise<void> {
-  const uri =
-    typeof argument === 'string'
-      ? argument
-      : (argument instanceof vscode.Uri ? argument : vscode.window.activeTextEditor?.document.uri)?.toString();
+  const uri = queryFileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to run it.');
     return;

@@ -320,13 +320,16 @@ export class SlayerSession {
     return undefined;
   }
 
-  /** A "Run query" lens on the first line of every query file, as Malloy puts one on each query. */
+  /** "Run query" and "SQL" lenses on the first line of every query file, as Malloy puts them on each query. */
   private codeLenses(uri: string): CodeLens[] {
     const file = toPath(uri);
     const state = file ? this.index.get(file) : undefined;
     if (state?.classified.kind !== 'query') return [];
     const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    return [{ range: top, command: { title: '$(play) Run query', command: Commands.runQuery, arguments: [uri] } }];
+    return [
+      { range: top, command: { title: '$(play) Run query', command: Commands.runQuery, arguments: [uri] } },
+      { range: top, command: { title: 'SQL', command: Commands.showSql, arguments: [uri] } },
+    ];
   }
 
   private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {

@@ -4,6 +4,7 @@ export const Commands = {
   showOutput: 'slayer.showOutput',
   showStorageRoots: 'slayer.showStorageRoots',
   runQuery: 'slayer.runQuery',
+  showSql: 'slayer.showSql',
   inspectModel: 'slayer.inspectModel',
   saveQueryAsModel: 'slayer.saveQueryAsModel',
 } as const;
@@ -14,6 +15,7 @@ export const COMMAND_TITLES: Record<CommandId, string> = {
   'slayer.showOutput': 'SLayer: Show Output',
   'slayer.showStorageRoots': 'SLayer: Show Storage Roots',
   'slayer.runQuery': 'SLayer: Run Query',
+  'slayer.showSql': 'SLayer: Show Compiled SQL',
   'slayer.inspectModel': 'SLayer: Inspect Model',
   'slayer.saveQueryAsModel': 'SLayer: Save Query as Model',
 };

@@ -232,6 +232,50 @@ test(
 );
 
 test(
+  'the SQL code lens shows the compiled SQL in a read-only SQL editor beside the query',
+  { timeout: 120_000 },
+  async () => {
+    const page = workbench?.page;
+    assert.ok(page && server, 'the workbench did not open');
+    await step('open-query-for-sql', page, server, async () => {
+      await openEditor(page, ['queries', path.basename(STATUS_QUERY)]);
+    });
+    const lines = await step('click-sql-lens', page, server, async () => {
+      const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: /^SQL$/ });
+      await lens.first().waitFor({ timeout: 60_000 });
+      await lens.first().click();
+      const tab = `${path.basename(STATUS_QUERY)}.sql`;
+      await page.locator('.tabs-container .tab.active', { hasText: tab }).first().waitFor({ timeout: 30_000 });
+      const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines');
+      await editor.locator('.view-line', { hasText: 'GROUP BY' }).first().waitFor({ timeout: 30_000 });
+      return editor.locator('.view-line').allInnerTexts();
+    });
+    await page.screenshot({ path: path.join(artifactsDir(), 'compiled-sql.png') });
+    const text = lines.map((line) => line.replace(/\u00a0/g, ' ')).join('\n');
+    assert.match(text, /-- Compiled by SLayer Studio from e2e_orders_by_status\.query\.yaml; read-only\./);
+    assert.match(text, /SELECT orders\."status" AS "orders\.status", COUNT\(\*\) AS "orders\._count"/);
+    await step('sql-language-mode', page, server, async () => {
+      // The status bar names the editor's language; VS Code's SQL is "MS SQL".
+      await page
+        .locator('.statusbar-item', { hasText: /\bSQL$/ })
+        .first()
+        .waitFor({ timeout: 15_000 });
+    });
+    await step('close-sql-editor', page, server, async () => {
+      const tab = page.locator('.tabs-container .tab', { hasText: `${path.basename(STATUS_QUERY)}.sql` }).first();
+      await tab.hover();
+      await tab.locator('.codicon-close').click();
+      await tab.waitFor({ state: 'detached', timeout: 15_000 });
+      // Back to the query's editor group, where the next test opens its files.
+      await page
+        .locator('.tabs-container .tab', { hasText: path.basename(STATUS_QUERY) })
+        .first()
+        .click();
+    });
+  },
+);
+
+test(
   'hovering a column shows its real values, and the sample is written back into the saved model file',
   { timeout: 150_000 },
   async () => {

@@ -174,12 +174,17 @@ describe('slayer/runQuery over stdio', () => {
     );
   });
 
-  test('query files get a Run query code lens; model files do not', async () => {
+  test('query files get Run query and SQL code lenses; model files do not', async () => {
     const lenses = await client.connection.sendRequest(CodeLensRequest.type, {
       textDocument: { uri: uriOf('queries/by_region.query.yaml') },
     });
-    assert.equal(lenses?.length, 1);
-    assert.equal(lenses?.[0]?.command?.command, Commands.runQuery);
+    assert.deepEqual(
+      lenses?.map((lens) => [lens.command?.command, lens.command?.arguments]),
+      [
+        [Commands.runQuery, [uriOf('queries/by_region.query.yaml')]],
+        [Commands.showSql, [uriOf('queries/by_region.query.yaml')]],
+      ],
+    );
     const none = await client.connection.sendRequest(CodeLensRequest.type, {
       textDocument: { uri: uriOf('models/shop/orders.yaml') },
     });
