@@ -4,6 +4,7 @@
  *   datasources/<name>.yaml          one per database
  *   models/<data_source>/<name>.yaml one per model
  *   queries/<name>.query.yaml        example queries
+ *   priority.yaml                    which data source a bare model name means
  *
  * The YAML is hand-written text rather than serialised objects because it is
  * the first thing demo users read, so it carries comments and a stable layout.
@@ -50,7 +51,19 @@ export async function writeSlayerFolder(root: string, opts: SlayerFolderOptions)
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, canonical(relative, text), 'utf8');
   }
+  await writeFile(path.join(root, 'priority.yaml'), PRIORITY_YAML, 'utf8');
 }
+
+/**
+ * Both data sources have an `orders` model (and the rest): SLayer's
+ * priority list says a bare name means the SQLite one, as SLayer reads it.
+ */
+const PRIORITY_YAML = [
+  '# Both data sources declare the same models. A query naming a model without',
+  '# saying which data source (source_model: orders) gets the first listed here.',
+  `priority: [${SQLITE_DATA_SOURCE}, ${DUCKDB_DATA_SOURCE}]`,
+  '',
+].join('\n');
 
 /** The demo is written as format-on-save would leave it, so `slayer-ls format --check` passes on it. */
 function canonical(relative: string, text: string): string {

@@ -458,10 +458,8 @@ for (const driver of DRIVERS) {
     });
 
     test('a query-backed model runs by name through its stages, with its default variables', async () => {
-      const response = await executeQuery(
-        storedQueryOf('status_months', fixture.hosts[driver].catalog),
-        fixture.hosts[driver],
-      );
+      const { stages } = storedQueryOf('status_months', fixture.hosts[driver].catalog);
+      const response = await executeQuery(stages, fixture.hosts[driver]);
       assert.deepEqual(response.columns, ['per_month.status', 'per_month._count_sum', 'per_month.best_month']);
       assertRowsMatch(response.data, ['per_month.status'], statusMonths(0), 'by name');
     });
@@ -484,11 +482,8 @@ for (const driver of DRIVERS) {
     });
 
     test('runtime variables win over the query and the model defaults', async () => {
-      const response = await executeQuery(
-        storedQueryOf('status_months', fixture.hosts[driver].catalog),
-        fixture.hosts[driver],
-        { variables: { min: 45 } },
-      );
+      const { stages } = storedQueryOf('status_months', fixture.hosts[driver].catalog);
+      const response = await executeQuery(stages, fixture.hosts[driver], { variables: { min: 45 } });
       assertRowsMatch(response.data, ['per_month.status'], statusMonths(45), 'runtime variables');
     });
 

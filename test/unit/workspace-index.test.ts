@@ -103,6 +103,19 @@ describe('workspace index', () => {
     assert.equal(index.catalogFor(shop.root).getModel('orders')?.data_source, before);
   });
 
+  test("a storage root's priority.yaml is read at start and again when it changes on disk", async () => {
+    const shop = makeShop();
+    shop.write('priority.yaml', 'priority: [shop, warehouse]\n');
+    const index = await loadIndex(shop.root);
+    assert.deepEqual(index.catalogFor(shop.root).dataSourcePriority?.(), ['shop', 'warehouse']);
+    const file = shop.write('priority.yaml', '# changed\npriority: [warehouse]\n');
+    assert.deepEqual(await index.filesChangedOnDisk([file]), []);
+    assert.deepEqual(index.catalogFor(shop.root).dataSourcePriority?.(), ['warehouse']);
+    shop.write('priority.yaml', 'priority: not a list\n');
+    await index.filesChangedOnDisk([file]);
+    assert.deepEqual(index.catalogFor(shop.root).dataSourcePriority?.(), []);
+  });
+
   test('a datasource that disappears makes its models fail', async () => {
     const shop = makeShop();
     const index = await loadIndex(shop.root);

@@ -138,13 +138,15 @@ async function runQuery(args: ParsedArgs, folder: string): Promise<SlayerRespons
   const loaded = await loadStorage(folder);
   const root = singleRoot(loaded, folder);
   const catalog = loaded.index.catalogFor(root);
-  const stages = 'name' in input ? storedQueryOf(input.name, catalog) : decodeQueryText(input);
+  const { stages, dataSource } =
+    'name' in input ? storedQueryOf(input.name, catalog) : { stages: decodeQueryText(input) };
   const dryRun = args.options.has('dry-run');
   // The same revision-checked refresh the editor does; --no-write-back turns it off.
   const engine = headlessEngine(loaded, !args.options.has('no-write-back'));
   try {
     const response = await executeQuery(stages, engine.engineFor(root), {
       ...(variables ? { variables } : {}),
+      ...(dataSource ? { preferDataSource: dataSource } : {}),
       dryRun,
     });
     if (!dryRun) {

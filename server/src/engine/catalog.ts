@@ -13,6 +13,10 @@ export interface ModelCatalog {
   dataSourceNames(): Iterable<string>;
   /** An inline query-backed model as a readable one; catalogs that plan stages provide it. */
   virtualize?(model: ModelDef): ModelDef;
+  /** Every model of this name, one per data source; catalogs that can hold several provide it. */
+  modelsNamed?(name: string): readonly ModelDef[];
+  /** SLayer's `priority.yaml`: data sources, most preferred first, for a bare name found in several. */
+  dataSourcePriority?(): readonly string[];
 }
 
 export type ResolvedName =

@@ -9,6 +9,16 @@ import type { DatasourceDef, ModelDef } from './schema/types';
 export class LiveCatalog implements ModelCatalog {
   private readonly models = new Map<string, ModelDef[]>();
   private readonly datasources = new Map<string, DatasourceDef[]>();
+  private priority: readonly string[] = [];
+
+  /** The storage root's `priority.yaml` list (empty when it has none). */
+  setDataSourcePriority(priority: readonly string[]): void {
+    this.priority = [...priority];
+  }
+
+  dataSourcePriority(): readonly string[] {
+    return this.priority;
+  }
 
   add(declared: { model?: ModelDef | undefined; datasource?: DatasourceDef | undefined }): void {
     const { model, datasource } = declared;
@@ -42,6 +52,10 @@ export class LiveCatalog implements ModelCatalog {
 
   modelNames(): Iterable<string> {
     return this.models.keys();
+  }
+
+  modelsNamed(name: string): readonly ModelDef[] {
+    return this.models.get(name) ?? [];
   }
 
   getDatasource(name: string): DatasourceDef | undefined {

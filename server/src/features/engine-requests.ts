@@ -135,12 +135,18 @@ export class EngineRequests {
     const state = this.requireState(file);
     const name = modelName ?? state.parsed.model?.name;
     if (!name) throw new SlayerError(ErrorCode.InvalidInput, `${file} does not define a model; name one to inspect.`);
-    return this.inspectByName(state.root ?? '', name);
+    // The file's own model is meant, even when another data source has a model of the same name.
+    const dataSource = modelName === undefined ? state.parsed.model?.data_source : undefined;
+    return this.inspectByName(state.root ?? '', name, dataSource || undefined);
   }
 
   /** Profiles a model and refreshes its cache: samples for a table model, columns for a query-backed one. */
-  async inspectByName(root: string, name: string): Promise<ModelInspection> {
-    const inspection = await inspectModel(name, this.engineFor(root));
+  async inspectByName(root: string, name: string, dataSource?: string): Promise<ModelInspection> {
+    const inspection = await inspectModel(
+      name,
+      this.engineFor(root),
+      dataSource ? { preferDataSource: dataSource } : {},
+    );
     const modelFile = this.modelFile(root, name);
     if (modelFile) {
       const based = this.host.openText(modelFile.path) ?? (await readFile(modelFile.path, 'utf8'));

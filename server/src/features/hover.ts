@@ -266,7 +266,7 @@ async function measureValue(model: ModelDef, measure: string, host: EngineHost, 
       },
     ],
     host,
-    { maxRows: 1, signal },
+    { maxRows: 1, signal, preferDataSource: model.data_source || undefined },
   );
   return response.data[0]?.[response.columns[0] ?? ''];
 }

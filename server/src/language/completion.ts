@@ -249,7 +249,8 @@ function stageCatalog(input: CompletionInput): StageCatalog {
   const stages = input.kind === 'model' ? input.model?.source_queries : parsedWithoutCursorLine(input).queries;
   const named = new Map<string, QueryDef>();
   for (const stage of stages ?? []) if (stage.name) named.set(stage.name, stage);
-  return new StageCatalog(input.catalog, dialectFor('sqlite'), {}, named);
+  const prefer = input.kind === 'model' ? input.model?.data_source || undefined : undefined;
+  return new StageCatalog(input.catalog, dialectFor('sqlite'), {}, named, [], {}, prefer);
 }
 
 function formulaCompletion(

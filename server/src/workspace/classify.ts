@@ -43,3 +43,18 @@ export function classifyPath(file: string): Classified | undefined {
   }
   return undefined;
 }
+
+/**
+ * SLayer's `priority.yaml` at a storage root: the data sources a bare model
+ * name prefers, in order, when several have a model of that name.
+ */
+export const PRIORITY_FILE = 'priority.yaml';
+
+export function isPriorityFile(file: string): boolean {
+  return path.basename(file) === PRIORITY_FILE;
+}
+
+/** Files the watcher reports: SLayer files and priority lists. */
+export function isWatchedFile(file: string): boolean {
+  return classifyPath(file) !== undefined || isPriorityFile(file);
+}

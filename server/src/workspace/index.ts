@@ -7,7 +7,8 @@ import { checkSlayerDocument, parseSlayerDocument, type ParsedDocument } from '.
 import { ANY_NAME, CatalogsByRoot, RecordingCatalog, type LiveCatalog } from '../engine/live-catalog';
 import type { Problem } from '../engine/schema/problems';
 import type { ModelDef } from '../engine/schema/types';
-import { classifyPath, type Classified } from './classify';
+import { classifyPath, isPriorityFile, PRIORITY_FILE, type Classified } from './classify';
+import { parse as parseYaml } from 'yaml';
 import { stripBom } from '../engine/schema/source';
 
 export interface IndexOptions {
@@ -76,6 +77,7 @@ export class WorkspaceIndex {
     this.catalogs.clear();
     this.readers.clear();
     this.declarers.clear();
+    for (const root of this.roots) this.readPriority(root);
     for (let at = 0; at < files.length; at += READ_CONCURRENCY) {
       const batch = files.slice(at, at + READ_CONCURRENCY);
       const texts = await Promise.all(batch.map((file) => this.textOf(path.resolve(file))));
@@ -143,7 +145,10 @@ export class WorkspaceIndex {
    * many of the changes it depends on. Files the editor owns are skipped.
    */
   async filesChangedOnDisk(changed: readonly string[]): Promise<string[]> {
-    const keys = [...new Set(changed.map((file) => path.resolve(file)))].filter((key) => !this.overlays.has(key));
+    const resolved = [...new Set(changed.map((file) => path.resolve(file)))];
+    // A root's priority list changes how the engine resolves names; no check reads it.
+    for (const root of this.roots) if (resolved.includes(path.join(root, PRIORITY_FILE))) this.readPriority(root);
+    const keys = resolved.filter((key) => !this.overlays.has(key) && !isPriorityFile(key));
     const texts = await Promise.all(keys.map((key) => this.readOrUndefined(key)));
     const really = keys.filter((key, i) => {
       const known = this.files.get(key);
@@ -240,6 +245,20 @@ export class WorkspaceIndex {
     const declared = declarationKeyOf(state);
     if (declared) removeFrom(this.declarers, declared, state.path);
     for (const name of state.reads) removeFrom(this.readers, name, state.path);
+  }
+
+  /** Reads `root`'s priority.yaml (`priority: [a, b]`); none, or one that does not read as a list, is no priority. */
+  private readPriority(root: string): void {
+    let list: string[] = [];
+    try {
+      const value: unknown = parseYaml(readFileSync(path.join(root, PRIORITY_FILE), 'utf8'));
+      const priority: unknown =
+        typeof value === 'object' && value !== null ? Reflect.get(value, 'priority') : undefined;
+      if (Array.isArray(priority)) list = priority.map(String);
+    } catch {
+      // No priority.yaml, or not YAML: SLayer then has no priority either.
+    }
+    this.catalogs.of(root).setDataSourcePriority(list);
   }
 
   private async readOrUndefined(file: string): Promise<string | undefined> {

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { classifyPath } from './classify';
+import { isWatchedFile } from './classify';
 import type { PathMatcher } from './glob';
 
 export interface WatchEvents {
@@ -75,7 +75,7 @@ class FolderWatcher {
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory() && this.enters(full)) await this.add(full, depth + 1, announce);
-      else if (entry.isFile() && classifyPath(full)) {
+      else if (entry.isFile() && isWatchedFile(full)) {
         seen.add(full);
         if (announce) this.changed(full);
       }
@@ -106,13 +106,13 @@ class FolderWatcher {
       return;
     }
     if (stats?.isFile()) {
-      if (!classifyPath(full)) return;
+      if (!isWatchedFile(full)) return;
       this.files.get(dir)?.add(full);
       this.changed(full);
       return;
     }
     if (this.watchers.has(full)) this.removeFolder(full);
-    else if (this.files.get(dir)?.delete(full) || classifyPath(full)) this.events.deleted(full);
+    else if (this.files.get(dir)?.delete(full) || isWatchedFile(full)) this.events.deleted(full);
   }
 
   /** A folder that disappeared: stop watching it and what was under it, and report its files deleted. */

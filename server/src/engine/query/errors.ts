@@ -39,6 +39,19 @@ export function modelNotFound(name: string, candidates: Iterable<string>): Slaye
   return new SlayerError(ErrorCode.NotFound, `Model '${name}' not found.${hint}`, suggestion ? { suggestion } : {});
 }
 
+/**
+ * SLayer's AmbiguousModelError: a bare model name found in several data
+ * sources, with nothing saying which one is meant. Never guessed: the two
+ * models may read different databases.
+ */
+export function ambiguousModel(name: string, dataSources: readonly string[]): SlayerError {
+  const listed = dataSources.map((ds) => `'${ds}'`).join(', ');
+  return new SlayerError(
+    ErrorCode.InvalidInput,
+    `Model '${name}' exists in data sources ${listed}, and nothing says which one is meant; SLayer refuses it too (AmbiguousModelError). List the data sources in order in the storage root's priority.yaml (priority: [${dataSources.join(', ')}]), or rename one of the models.`,
+  );
+}
+
 /** Points at a span of a formula: `in 'amount:summ' at 8-12`, with a caret line for terminals. */
 export function locate(formula: string, start: number, end: number): string {
   const width = Math.max(1, end - start);

@@ -7,6 +7,7 @@ import { planQuery } from './plan';
 import {
   baseSourceOfModel,
   baseSourceOfQuery,
+  lookupModel,
   orderQueryList,
   StageCatalog,
   type BaseSource,
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   /** Preview cap; the response says `truncated` when rows were cut. */
   maxRows?: number;
   signal?: AbortSignal;
+  /** The data source a bare model name prefers when several data sources have it (the model a hover is on). */
+  preferDataSource?: string;
 }
 
 const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
@@ -51,7 +54,15 @@ export function datasourceOf(base: BaseSource, catalog: ModelCatalog): Datasourc
 /** Stages planned in the dialect of the data source a model finally reads. */
 export function stageCatalogFor(model: ModelDef, catalog: ModelCatalog): StageCatalog {
   const datasource = datasourceOf(baseSourceOfModel(model, catalog), catalog);
-  return new StageCatalog(catalog, dialectFor(dialectOf(datasource)), {});
+  return new StageCatalog(
+    catalog,
+    dialectFor(dialectOf(datasource)),
+    {},
+    new Map(),
+    [],
+    {},
+    model.data_source || undefined,
+  );
 }
 
 export function dialectOf(datasource: DatasourceDef): DialectName {
@@ -76,9 +87,10 @@ export async function executeQuery(
   options: ExecuteOptions = {},
 ): Promise<SlayerResponse> {
   const { root, named } = orderQueryList(stages);
-  const datasource = datasourceOf(baseSourceOfQuery(root, host.catalog, named), host.catalog);
+  const prefer = options.preferDataSource;
+  const datasource = datasourceOf(baseSourceOfQuery(root, host.catalog, named, [], prefer), host.catalog);
   const dialect = dialectFor(dialectOf(datasource));
-  const catalog = new StageCatalog(host.catalog, dialect, stageVariables(options, root), named);
+  const catalog = new StageCatalog(host.catalog, dialect, stageVariables(options, root), named, [], {}, prefer);
   const plan = planQuery(root, catalog, { dialect, ...(options.variables ? { variables: options.variables } : {}) });
   if (options.dryRun) return shapeResponse(plan.fields, [], plan.sql, false);
   const driver = host.openDriver(datasource);
@@ -101,16 +113,20 @@ function stageVariables(options: ExecuteOptions, root: QueryDef): StageVariables
   };
 }
 
-/** SLayer's run-by-name: a query-backed model's own stages, run as a query list. */
-export function storedQueryOf(name: string, catalog: ModelCatalog): QueryDef[] {
-  const model = catalog.getModel(name);
+/**
+ * SLayer's run-by-name: a query-backed model's own stages, run as a query
+ * list, and the model's data source, which bare names in them prefer.
+ */
+export function storedQueryOf(name: string, catalog: ModelCatalog): { stages: QueryDef[]; dataSource?: string } {
+  const model = lookupModel(catalog, name, undefined);
   if (!model) throw modelNotFound(name, catalog.modelNames());
   if (!model.source_queries) {
     throw invalidQuery(`Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`);
   }
   // The model's defaults sit below every stage's own variables.
-  return model.source_queries.map((stage) => ({
+  const stages = model.source_queries.map((stage) => ({
     ...stage,
     variables: { ...model.query_variables, ...stage.variables },
   }));
+  return model.data_source ? { stages, dataSource: model.data_source } : { stages };
 }

@@ -1,6 +1,7 @@
 import type { ColumnDef, ModelDef, QueryDef } from '../schema/types';
 import { TIME_TYPES } from '../vocabulary';
 import { executeQuery, stageCatalogFor, type EngineHost, type ExecuteOptions } from './execute';
+import { lookupModel } from './stages';
 import { modelNotFound } from './errors';
 
 /** SLayer's profiling limits: the top values shown, kept, and fetched to detect overflow. */
@@ -69,10 +70,11 @@ function isRanged(column: ColumnDef): boolean {
 export async function inspectModel(
   name: string,
   host: EngineHost,
-  options: ExecuteOptions = {},
+  given: ExecuteOptions = {},
 ): Promise<ModelInspection> {
-  const stored = host.catalog.getModel(name);
+  const stored = lookupModel(host.catalog, name, given.preferDataSource);
   if (!stored) throw modelNotFound(name, host.catalog.modelNames());
+  const options: ExecuteOptions = { ...given, preferDataSource: stored.data_source || undefined };
   // A query-backed model is profiled through its virtual columns, whatever its cache says.
   const model = stored.source_queries ? stageCatalogFor(stored, host.catalog).virtualize(stored) : stored;
   const count = await executeQuery(query(model, { measures: [{ formula: '*:count' }] }), host, options);
@@ -117,8 +119,9 @@ export async function profileColumn(
   model: ModelDef,
   column: ColumnDef,
   host: EngineHost,
-  options: ExecuteOptions = {},
+  given: ExecuteOptions = {},
 ): Promise<ColumnProfile> {
+  const options: ExecuteOptions = { ...given, preferDataSource: model.data_source || undefined };
   if (column.primary_key || column.hidden) return profileOf(column, undefined);
   if (isRanged(column)) return profileOf(column, (await rangeSamples(model, [column], host, options)).get(column.name));
   return profileOf(column, await topValues(model, column, host, options));

@@ -8,7 +8,7 @@ import {
   type QueryDef,
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { invalidQuery, modelNotFound } from './errors';
+import { ambiguousModel, invalidQuery, modelNotFound } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
 import { mergeVariables, type Variables } from './variables';
 
@@ -81,19 +81,29 @@ export class StageCatalog implements ModelCatalog {
     private readonly visiting: readonly string[] = [],
     /** The query-backed model's query_variables, which its named stages fall back to. */
     private readonly stageDefaults: Variables = {},
+    /** The data source a bare model name prefers: the query-backed model's own, whose stages these are. */
+    private readonly prefer?: string,
   ) {}
 
   getModel(name: string, dataSource?: string): ModelDef | undefined {
     const stage = this.stages.get(name);
     if (stage) return this.virtualStage(name, [stage], this.stageDefaults, this.stages).model;
-    const model = this.base.getModel(name, dataSource);
+    const model = lookupModel(this.base, name, dataSource ?? this.prefer);
     if (!model?.source_queries) return model;
     // A stored model's stages never see an outer query list's stage names.
-    return this.virtualStage(name, model.source_queries, model.query_variables, new Map()).model;
+    return this.virtualStage(name, model.source_queries, model.query_variables, new Map(), model.data_source).model;
   }
 
   modelNames(): Iterable<string> {
     return new Set([...this.stages.keys(), ...this.base.modelNames()]);
+  }
+
+  modelsNamed(name: string): readonly ModelDef[] {
+    return this.stages.has(name) ? [] : (this.base.modelsNamed?.(name) ?? []);
+  }
+
+  dataSourcePriority(): readonly string[] {
+    return this.base.dataSourcePriority?.() ?? [];
   }
 
   getDatasource(name: string): DatasourceDef | undefined {
@@ -106,13 +116,15 @@ export class StageCatalog implements ModelCatalog {
 
   virtualize(model: ModelDef): ModelDef {
     if (!model.source_queries) return model;
-    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map()).model;
+    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map(), model.data_source)
+      .model;
   }
 
   /** The cache a query-backed model's file should hold, computed from its current definition. */
   cacheOf(model: ModelDef): QueryBackedCache {
     if (!model.source_queries) throw invalidQuery(`Model '${model.name}' is not query-backed.`);
-    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map()).cache;
+    return this.virtualStage(model.name, model.source_queries, model.query_variables, new Map(), model.data_source)
+      .cache;
   }
 
   private virtualStage(
@@ -120,13 +132,14 @@ export class StageCatalog implements ModelCatalog {
     stages: readonly QueryDef[],
     defaults: Variables,
     inherited: ReadonlyMap<string, QueryDef>,
+    prefer: string | undefined = this.prefer,
   ): VirtualStage {
     const known = this.built.get(name);
     if (known) return known;
     if (this.visiting.includes(name)) {
       throw invalidQuery(`Circular query reference: ${[...this.visiting, name].join(' -> ')}.`);
     }
-    const built = this.buildStages(name, stages, defaults, inherited);
+    const built = this.buildStages(name, stages, defaults, inherited, prefer);
     this.built.set(name, built);
     return built;
   }
@@ -137,6 +150,7 @@ export class StageCatalog implements ModelCatalog {
     stages: readonly QueryDef[],
     defaults: Variables,
     inherited: ReadonlyMap<string, QueryDef>,
+    prefer: string | undefined,
   ): VirtualStage {
     const earlier = new Map(inherited);
     let last: VirtualStage | undefined;
@@ -148,6 +162,7 @@ export class StageCatalog implements ModelCatalog {
         earlier,
         [...this.visiting, name],
         defaults,
+        prefer,
       );
       checkNoForwardReference(stage, stages.slice(index), name);
       last = scope.planStage(stage, stage.name ?? name, defaults);
@@ -190,14 +205,15 @@ export function baseSourceOfQuery(
   catalog: ModelCatalog,
   named: ReadonlyMap<string, QueryDef> = new Map(),
   seen: readonly string[] = [],
+  prefer?: string,
 ): BaseSource {
   const source = query.source_model;
   if (source.kind === 'inline') return baseSourceOfModel(source.model, catalog, seen);
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
   if (seen.includes(name)) throw invalidQuery(`Circular query reference: ${[...seen, name].join(' -> ')}.`);
   const stage = named.get(name);
-  if (stage) return baseSourceOfQuery(stage, catalog, named, [...seen, name]);
-  const model = catalog.getModel(name);
+  if (stage) return baseSourceOfQuery(stage, catalog, named, [...seen, name], prefer);
+  const model = lookupModel(catalog, name, prefer);
   if (!model) throw modelNotFound(name, catalog.modelNames());
   return baseSourceOfModel(model, catalog, [...seen, name]);
 }
@@ -207,7 +223,7 @@ export function baseSourceOfModel(model: ModelDef, catalog: ModelCatalog, seen: 
   const last = stages[stages.length - 1];
   if (!last) return { model: model.name, dataSource: model.data_source };
   const named = new Map(stages.flatMap((stage) => (stage.name ? [[stage.name, stage] as const] : [])));
-  return baseSourceOfQuery(last, catalog, named, seen);
+  return baseSourceOfQuery(last, catalog, named, seen, model.data_source || undefined);
 }
 
 /** A stored stage may only read stages defined above it: not itself, not one below. */
@@ -251,4 +267,22 @@ export function orderQueryList(stages: readonly QueryDef[]): { root: QueryDef; n
     }
   }
   return { root, named };
+}
+
+/**
+ * SLayer's rule for a bare model name: the only model of that name; of
+ * several (one per data source), the one in `prefer`'s data source (the
+ * query-backed model's own, or a join's parent's), else the first in the
+ * storage root's `priority.yaml`; else an error, never a guess: the
+ * candidates may read different databases.
+ */
+export function lookupModel(catalog: ModelCatalog, name: string, prefer: string | undefined): ModelDef | undefined {
+  const candidates = catalog.modelsNamed?.(name) ?? [];
+  if (candidates.length <= 1) return catalog.getModel(name, prefer);
+  const sources = candidates.map((model) => model.data_source);
+  const chosen = [prefer, ...(catalog.dataSourcePriority?.() ?? [])].find(
+    (dataSource) => dataSource !== undefined && sources.includes(dataSource),
+  );
+  if (chosen === undefined) throw ambiguousModel(name, sources);
+  return catalog.getModel(name, chosen);
 }
