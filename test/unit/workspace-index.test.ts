@@ -116,6 +116,21 @@ describe('workspace index', () => {
     assert.deepEqual(index.catalogFor(shop.root).dataSourcePriority?.(), []);
   });
 
+  test('a query naming a model two data sources declare is an error until priority.yaml chooses one', async () => {
+    const shop = makeShop();
+    shop.write('datasources/warehouse.yaml', 'name: warehouse\ntype: sqlite\ndatabase: w.db\n');
+    shop.write('models/warehouse/orders.yaml', ORDERS_MODEL.replace('data_source: shop', 'data_source: warehouse'));
+    const query = shop.write('queries/total.query.yaml', 'source_model: orders\nmeasures: [amount:sum]\n');
+    const index = await loadIndex(shop.root);
+    const [problem] = index.problems(query);
+    assert.equal(problem?.code, 'ambiguous-model');
+    assert.match(problem?.message ?? '', /Model 'orders' exists in data sources 'shop', 'warehouse'/);
+    assert.equal(index.get(query)?.parsed.text.slice(problem?.span.start, problem?.span.end), 'orders');
+    const priority = shop.write('priority.yaml', 'priority: [warehouse, shop]\n');
+    assert.deepEqual(await index.filesChangedOnDisk([priority]), [query]);
+    assert.deepEqual(codes(index, query), []);
+  });
+
   test('a datasource that disappears makes its models fail', async () => {
     const shop = makeShop();
     const index = await loadIndex(shop.root);

@@ -19,6 +19,28 @@ export interface ModelCatalog {
   dataSourcePriority?(): readonly string[];
 }
 
+/**
+ * SLayer's rule for a bare model name (its `resolve_model_identity`): the
+ * only model of that name; of several (one per data source), the one in
+ * `prefer`'s data source (a query-backed model's own, a join's parent's),
+ * else the first in the storage root's `priority.yaml`; else ambiguous,
+ * with the data sources that have it. Never a guess: they may read
+ * different databases.
+ */
+export function resolveModelName(
+  catalog: ModelCatalog,
+  name: string,
+  prefer: string | undefined,
+): { model: ModelDef | undefined } | { ambiguous: string[] } {
+  const candidates = catalog.modelsNamed?.(name) ?? [];
+  if (candidates.length <= 1) return { model: catalog.getModel(name, prefer) };
+  const sources = candidates.map((model) => model.data_source);
+  const chosen = [prefer, ...(catalog.dataSourcePriority?.() ?? [])].find(
+    (dataSource) => dataSource !== undefined && sources.includes(dataSource),
+  );
+  return chosen === undefined ? { ambiguous: sources } : { model: catalog.getModel(name, chosen) };
+}
+
 export type ResolvedName =
   { kind: 'column'; model: ModelDef; column: ColumnDef } | { kind: 'measure'; model: ModelDef; measure: MeasureDef };
 

@@ -135,6 +135,16 @@ export class RecordingCatalog implements ModelCatalog {
     return this.inner.modelNames();
   }
 
+  modelsNamed(name: string): readonly ModelDef[] {
+    this.read.add(name);
+    return this.inner.modelsNamed?.(name) ?? [];
+  }
+
+  dataSourcePriority(): readonly string[] {
+    this.read.add(PRIORITY);
+    return this.inner.dataSourcePriority?.() ?? [];
+  }
+
   getDatasource(name: string): DatasourceDef | undefined {
     this.read.add(name);
     return this.inner.getDatasource(name);
@@ -148,3 +158,6 @@ export class RecordingCatalog implements ModelCatalog {
 
 /** Read by a check that listed every name: any name appearing or disappearing concerns it. */
 export const ANY_NAME = '\u0000any';
+
+/** Read by a check that consulted the storage root's priority.yaml. */
+export const PRIORITY = '\u0000priority';

@@ -4,7 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DiagnosticCode } from '../../../shared/src/diagnostics';
 import type { ModelCatalog } from '../engine/catalog';
 import { checkSlayerDocument, parseSlayerDocument, type ParsedDocument } from '../engine/document';
-import { ANY_NAME, CatalogsByRoot, RecordingCatalog, type LiveCatalog } from '../engine/live-catalog';
+import { ANY_NAME, CatalogsByRoot, PRIORITY, RecordingCatalog, type LiveCatalog } from '../engine/live-catalog';
 import type { Problem } from '../engine/schema/problems';
 import type { ModelDef } from '../engine/schema/types';
 import { classifyPath, isPriorityFile, PRIORITY_FILE, type Classified } from './classify';
@@ -146,15 +146,18 @@ export class WorkspaceIndex {
    */
   async filesChangedOnDisk(changed: readonly string[]): Promise<string[]> {
     const resolved = [...new Set(changed.map((file) => path.resolve(file)))];
-    // A root's priority list changes how the engine resolves names; no check reads it.
-    for (const root of this.roots) if (resolved.includes(path.join(root, PRIORITY_FILE))) this.readPriority(root);
+    const prioritized = this.roots.filter((root) => resolved.includes(path.join(root, PRIORITY_FILE)));
+    for (const root of prioritized) this.readPriority(root);
+    // A changed priority list re-checks the files whose check consulted it (ambiguous model names).
+    const rechecked = prioritized.length > 0 ? this.recheckReaders([PRIORITY], new Set()) : [];
     const keys = resolved.filter((key) => !this.overlays.has(key) && !isPriorityFile(key));
     const texts = await Promise.all(keys.map((key) => this.readOrUndefined(key)));
     const really = keys.filter((key, i) => {
       const known = this.files.get(key);
       return !known || known.fromEditor || texts[i] !== known.text;
     });
-    return this.update(really, new Map(keys.map((key, i) => [key, texts[i]])));
+    const updated = await this.update(really, new Map(keys.map((key, i) => [key, texts[i]])));
+    return [...new Set([...rechecked, ...updated])];
   }
 
   fileDeleted(file: string): string[] {

@@ -1,5 +1,6 @@
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
-import { resolveJoinPath, type ModelCatalog } from '../catalog';
+import { resolveJoinPath, resolveModelName, type ModelCatalog } from '../catalog';
+import { ambiguousModel } from '../query/errors';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ColumnRefDef, ModelDef, QueryDef } from '../schema/types';
 import { suggestName } from '../suggest';
@@ -73,9 +74,15 @@ function sourceModel(
   if (source.kind === 'inline') return source.model;
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
   if (earlierStages.has(name)) return undefined;
-  const model = ctx.catalog.getModel(name);
+  const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
+  // A query file belongs to no data source: only priority.yaml can choose among same-named models.
+  const resolved = resolveModelName(ctx.catalog, name, undefined);
+  if ('ambiguous' in resolved) {
+    ctx.error(DiagnosticCode.AmbiguousModel, span, ambiguousModel(name, resolved.ambiguous).message);
+    return undefined;
+  }
+  const model = resolved.model;
   if (!model) {
-    const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
     const named = suggestName(name, [...ctx.catalog.modelNames(), ...earlierStages]);
     ctx.error(DiagnosticCode.UnknownModel, span, `Model '${name}' not found.${named.hint}`, named.suggestion);
     return undefined;

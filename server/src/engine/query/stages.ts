@@ -1,4 +1,4 @@
-import type { ModelCatalog } from '../catalog';
+import { resolveModelName, type ModelCatalog } from '../catalog';
 import {
   modelDef,
   type ColumnDef,
@@ -269,20 +269,9 @@ export function orderQueryList(stages: readonly QueryDef[]): { root: QueryDef; n
   return { root, named };
 }
 
-/**
- * SLayer's rule for a bare model name: the only model of that name; of
- * several (one per data source), the one in `prefer`'s data source (the
- * query-backed model's own, or a join's parent's), else the first in the
- * storage root's `priority.yaml`; else an error, never a guess: the
- * candidates may read different databases.
- */
+/** A bare model name resolved by SLayer's rule (resolveModelName); ambiguous is an error, never a guess. */
 export function lookupModel(catalog: ModelCatalog, name: string, prefer: string | undefined): ModelDef | undefined {
-  const candidates = catalog.modelsNamed?.(name) ?? [];
-  if (candidates.length <= 1) return catalog.getModel(name, prefer);
-  const sources = candidates.map((model) => model.data_source);
-  const chosen = [prefer, ...(catalog.dataSourcePriority?.() ?? [])].find(
-    (dataSource) => dataSource !== undefined && sources.includes(dataSource),
-  );
-  if (chosen === undefined) throw ambiguousModel(name, sources);
-  return catalog.getModel(name, chosen);
+  const resolved = resolveModelName(catalog, name, prefer);
+  if ('ambiguous' in resolved) throw ambiguousModel(name, resolved.ambiguous);
+  return resolved.model;
 }
