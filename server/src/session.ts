@@ -66,7 +66,7 @@ export class SlayerSession {
   private readonly published = new Set<string>();
   private readonly engine: EngineRequests;
   /** Declarations and uses of every name, for definition, references, rename and symbols. */
-  private readonly names = new NameTable();
+  private readonly names = new NameTable((root) => this.index.catalogFor(root));
   /** VS Code's workspace trust: in Restricted Mode no database is reached and no file written. */
   private trusted = true;
   /** Open documents' URIs by path: the editor may spell a URI differently from ours. */

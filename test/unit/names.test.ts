@@ -124,6 +124,22 @@ function refusal(action: () => unknown): SlayerError {
 }
 
 describe('name table: resolution', () => {
+  test("a model name two data sources declare resolves by the engine's rule: own data source, else nothing", () => {
+    const twin = (ds: string): string =>
+      `name: orders\nsql_table: orders\ndata_source: ${ds}\ncolumns:\n  - name: id\n    type: INT\n`;
+    const ws = new Workspace({
+      'models/a/orders.yaml': twin('a'),
+      'models/b/orders.yaml': twin('b'),
+      'models/b/totals.yaml':
+        'name: totals\ndata_source: b\nsource_queries:\n  - source_model: orders\n    measures: ["*:count"]\n',
+      'queries/q.query.yaml': 'source_model: orders\nmeasures: ["*:count"]\n',
+    });
+    // A query-backed model's stage means its own data source's model, as the engine runs it.
+    assert.equal(ws.definition('models/b/totals.yaml', 'orders')?.file, ws.file('models/b/orders.yaml'));
+    // A query file belongs to no data source: with no priority.yaml the name is ambiguous, and navigation guesses nothing.
+    assert.equal(ws.definedAs('queries/q.query.yaml', 'orders'), 'nothing');
+  });
+
   test('a dotted path two joins deep resolves each segment to its model and the leaf to the last model', () => {
     const ws = shop();
     const formula = 'customers.regions.name:count_distinct';

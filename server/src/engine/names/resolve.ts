@@ -1,4 +1,4 @@
-import { findName, resolveJoinPath, type ModelCatalog } from '../catalog';
+import { findName, resolveJoinPath, resolveModelName, type ModelCatalog } from '../catalog';
 import { stripOwnName } from '../check/formula-rules';
 import { extend } from '../check/query-rules';
 import type { ModelDef, QueryDef } from '../schema/types';
@@ -26,7 +26,7 @@ export function resolveReference(reference: Reference, ctx: ResolveContext): Dec
   const catalog = ctx.catalog(reference.root);
   switch (target.kind) {
     case 'model':
-      return declared(catalog.getModel(reference.name, target.dataSource), ctx);
+      return declared(bareModel(catalog, reference.name, target.dataSource), ctx);
     case 'datasource':
       return declared(catalog.getDatasource(reference.name), ctx);
     case 'source':
@@ -74,7 +74,13 @@ function sourceDeclaration(
 ): Declaration | undefined {
   const sibling = siblingStage(name, stage, list);
   if (sibling) return list.declarations.get(sibling);
-  return declared(catalog.getModel(name, list.host?.data_source || undefined), ctx);
+  return declared(bareModel(catalog, name, list.host?.data_source || undefined), ctx);
+}
+
+/** A bare model name by the engine's rule (resolveModelName); an ambiguous one means no declaration. */
+function bareModel(catalog: ModelCatalog, name: string, prefer: string | undefined): ModelDef | undefined {
+  const resolved = resolveModelName(catalog, name, prefer);
+  return 'model' in resolved ? resolved.model : undefined;
 }
 
 function viewOf(scope: Scope, catalog: ModelCatalog, ctx: ResolveContext): View | undefined {
@@ -83,7 +89,7 @@ function viewOf(scope: Scope, catalog: ModelCatalog, ctx: ResolveContext): View 
   const source = stage.source_model;
   if (source.kind === 'inline') return { kind: 'model', model: source.model, self: ctx.declarationOf(source.model) };
   if (source.kind === 'extension') {
-    const base = catalog.getModel(source.extension.source_name);
+    const base = bareModel(catalog, source.extension.source_name, list.host?.data_source || undefined);
     return base ? { kind: 'model', model: extend(base, source.extension), self: ctx.declarationOf(base) } : undefined;
   }
   const sibling = siblingStage(source.name, stage, list);
@@ -94,7 +100,7 @@ function viewOf(scope: Scope, catalog: ModelCatalog, ctx: ResolveContext): View 
       self: list.declarations.get(sibling),
     };
   }
-  const model = catalog.getModel(source.name, list.host?.data_source || undefined);
+  const model = bareModel(catalog, source.name, list.host?.data_source || undefined);
   return model ? { kind: 'model', model, self: ctx.declarationOf(model) } : undefined;
 }
 

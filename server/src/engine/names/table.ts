@@ -27,6 +27,13 @@ export class NameTable {
     declarationOf: (owner) => this.owners.get(owner),
   };
 
+  /**
+   * `shared`: the workspace index's catalogs, which also know each root's
+   * priority.yaml, so names resolve exactly as the engine resolves them.
+   * Without it (tests) the table keeps catalogs of its own.
+   */
+  constructor(private readonly shared?: (root: string | undefined) => ModelCatalog) {}
+
   /** Brings one file up to date with its indexed state; `undefined` forgets it. */
   sync(file: string, state: NamedFile | undefined): void {
     const previous = this.files.get(file);
@@ -74,7 +81,7 @@ export class NameTable {
   }
 
   catalogOf(root: string | undefined): ModelCatalog {
-    return this.catalogs.existing(root) ?? EMPTY_CATALOG;
+    return this.shared?.(root) ?? this.catalogs.existing(root) ?? EMPTY_CATALOG;
   }
 
   /** Line/character positions for a file's text, built once per parse. */
