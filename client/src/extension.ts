@@ -99,7 +99,8 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
     }),
     vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown) => runQuery(uri)),
     vscode.commands.registerCommand(Commands.showSql, (uri?: unknown) => showSql(uri)),
-    vscode.commands.registerCommand(Commands.inspectModel, () => inspectActiveModel()),
+    vscode.commands.registerCommand(Commands.inspectModel, (uri?: unknown) => inspectModel(uri)),
+    vscode.commands.registerCommand(Commands.previewModel, (uri?: unknown) => previewModel(uri)),
     vscode.commands.registerCommand(Commands.saveQueryAsModel, () => saveActiveQueryAsModel()),
   );
 }
@@ -107,15 +108,15 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
 const results = new ResultsPanel();
 const sqlDocuments = new CompiledSqlDocuments();
 
-/** The query file a command is for: the code lens's argument, else the active editor's. */
-function queryFileOf(argument: unknown): string | undefined {
+/** The file a command is for: the code lens's argument, else the active editor's. */
+function fileOf(argument: unknown): string | undefined {
   if (typeof argument === 'string') return argument;
   return (argument instanceof vscode.Uri ? argument : vscode.window.activeTextEditor?.document.uri)?.toString();
 }
 
 /** The SQL a query file compiles to (the editor's unsaved text), in a read-only SQL editor; nothing runs. */
 async function showSql(argument: unknown): Promise<void> {
-  const uri = queryFileOf(argument);
+  const uri = fileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to see its SQL.');
     return;
@@ -130,17 +131,36 @@ async function showSql(argument: unknown): Promise<void> {
 
 /** Runs the given query file (from the code lens) or the active editor's, with a cancellable progress notification. */
 async function runQuery(argument: unknown): Promise<void> {
-  const uri = queryFileOf(argument);
+  const uri = fileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to run it.');
     return;
   }
-  const title = uri.split('/').pop() ?? uri;
+  await showRun(uri.split('/').pop() ?? uri, 'Running', (token) =>
+    client?.sendRequest(Requests.runQuery, { uri }, token),
+  );
+}
+
+/** A model's first rows (a query-backed model's result) in the results view. */
+async function previewModel(argument: unknown): Promise<void> {
+  const uri = fileOf(argument);
+  if (!client || !uri) return;
+  await showRun(uri.split('/').pop() ?? uri, 'Previewing', (token) =>
+    client?.sendRequest(Requests.previewModel, { uri }, token),
+  );
+}
+
+/** A request for rows, under a cancellable progress notification; rows or the error go to the results view. */
+async function showRun(
+  title: string,
+  verb: string,
+  request: (token: vscode.CancellationToken) => Promise<unknown> | undefined,
+): Promise<void> {
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Running ${title}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `${verb} ${title}`, cancellable: true },
     async (_progress, token) => {
       try {
-        const result = await client?.sendRequest(Requests.runQuery, { uri }, token);
+        const result = await request(token);
         if (result) results.show(title, result as QueryResult);
       } catch (error) {
         if (token.isCancellationRequested) return;
@@ -150,8 +170,8 @@ async function runQuery(argument: unknown): Promise<void> {
   );
 }
 
-async function inspectActiveModel(): Promise<void> {
-  const uri = vscode.window.activeTextEditor?.document.uri.toString();
+async function inspectModel(argument: unknown): Promise<void> {
+  const uri = fileOf(argument);
   if (!client || !uri) return;
   const title = uri.split('/').pop() ?? uri;
   try {

@@ -130,6 +130,10 @@ export class SlayerSession {
     this.handle(Requests.checkSummary, () => this.summary());
     // Not through `serial`: a long query must not hold up diagnostics, and it only reads the index.
     this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
+    this.handle(Requests.previewModel, (params, token) => {
+      const file = this.fileOf(params.uri);
+      return this.cancellableRun(file, token, true, (signal) => this.engine.previewModel(file, signal));
+    });
     this.handle(Requests.inspect, (params) => this.engine.inspect(this.fileOf(params.uri), params.model));
     this.handle(Requests.saveQueryAsModel, (params) =>
       this.engine.saveQueryAsModel(this.fileOf(params.uri), params.name),
@@ -195,13 +199,24 @@ export class SlayerSession {
     });
   }
 
-  /**
-   * Runs a query file. A second run of the same file cancels the first (its
-   * query is stopped in the database); a run past slayer.query.timeLimitSeconds
-   * is stopped the same way and fails with TimedOut.
-   */
-  private async runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
+  /** Runs a query file; see `cancellableRun`. */
+  private runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
     const file = this.fileOf(params.uri);
+    const dryRun = params.dryRun ?? false;
+    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { dryRun, signal }));
+  }
+
+  /**
+   * A run for `file` (a query, a model's preview). A second run for the same
+   * file cancels the first (its query is stopped in the database); a run past
+   * slayer.query.timeLimitSeconds is stopped the same way and fails with TimedOut.
+   */
+  private async cancellableRun(
+    file: string,
+    token: CancellationToken,
+    timeLimited: boolean,
+    work: (signal: AbortSignal) => Promise<QueryResult>,
+  ): Promise<QueryResult> {
     const controller = new AbortController();
     this.runs.get(file)?.abort();
     this.runs.set(file, controller);
@@ -209,14 +224,14 @@ export class SlayerSession {
     const limit = this.settings.query.timeLimitSeconds;
     let timedOut = false;
     const timer =
-      limit > 0 && !params.dryRun
+      limit > 0 && timeLimited
         ? setTimeout(() => {
             timedOut = true;
             controller.abort();
           }, limit * 1000)
         : undefined;
     try {
-      return await this.engine.runQuery(file, { dryRun: params.dryRun ?? false, signal: controller.signal });
+      return await work(controller.signal);
     } catch (error) {
       if (!timedOut) throw error;
       throw new SlayerError(
@@ -320,16 +335,24 @@ export class SlayerSession {
     return undefined;
   }
 
-  /** "Run query" and "SQL" lenses on the first line of every query file, as Malloy puts them on each query. */
+  /**
+   * Lenses on the first line: "Run query" and "SQL" on a query file, as
+   * Malloy puts them on each query; "Preview" and "Inspect" on a model file.
+   */
   private codeLenses(uri: string): CodeLens[] {
     const file = toPath(uri);
     const state = file ? this.index.get(file) : undefined;
-    if (state?.classified.kind !== 'query') return [];
     const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    return [
-      { range: top, command: { title: '$(play) Run query', command: Commands.runQuery, arguments: [uri] } },
-      { range: top, command: { title: 'SQL', command: Commands.showSql, arguments: [uri] } },
-    ];
+    const lens = (title: string, command: string): CodeLens => ({
+      range: top,
+      command: { title, command, arguments: [uri] },
+    });
+    if (state?.classified.kind === 'query')
+      return [lens('$(play) Run query', Commands.runQuery), lens('SQL', Commands.showSql)];
+    if (state?.classified.kind === 'model' && state.parsed.model?.name) {
+      return [lens('$(table) Preview', Commands.previewModel), lens('Inspect', Commands.inspectModel)];
+    }
+    return [];
   }
 
   private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {

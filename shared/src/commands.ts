@@ -6,6 +6,7 @@ export const Commands = {
   runQuery: 'slayer.runQuery',
   showSql: 'slayer.showSql',
   inspectModel: 'slayer.inspectModel',
+  previewModel: 'slayer.previewModel',
   saveQueryAsModel: 'slayer.saveQueryAsModel',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -17,5 +18,6 @@ export const COMMAND_TITLES: Record<CommandId, string> = {
   'slayer.runQuery': 'SLayer: Run Query',
   'slayer.showSql': 'SLayer: Show Compiled SQL',
   'slayer.inspectModel': 'SLayer: Inspect Model',
+  'slayer.previewModel': 'SLayer: Preview Model',
   'slayer.saveQueryAsModel': 'SLayer: Save Query as Model',
 };

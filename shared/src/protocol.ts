@@ -79,6 +79,8 @@ export interface RequestMap {
   'slayer/runQuery': { params: RunQueryParams; result: QueryResult };
   'slayer/inspect': { params: InspectParams; result: InspectResult };
   'slayer/saveQueryAsModel': { params: SaveQueryAsModelParams; result: SaveQueryAsModelResult };
+  /** A model file's first rows: a table model's distinct rows over its columns, a query-backed model's result. */
+  'slayer/previewModel': { params: { uri: string }; result: QueryResult };
 }
 
 export interface NotificationMap {
@@ -103,6 +105,7 @@ export const Requests = {
   runQuery: 'slayer/runQuery',
   inspect: 'slayer/inspect',
   saveQueryAsModel: 'slayer/saveQueryAsModel',
+  previewModel: 'slayer/previewModel',
 } as const satisfies Record<string, RequestMethod>;
 
 export const Notifications = {

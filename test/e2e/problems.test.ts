@@ -275,6 +275,28 @@ test(
   },
 );
 
+test('the Preview code lens on a model shows its rows in the results view', { timeout: 120_000 }, async () => {
+  const page = workbench?.page;
+  assert.ok(page && server, 'the workbench did not open');
+  // Expected rows come from the generator, not from the engine.
+  const data = generateDemoData({ ...DEFAULT_DEMO_OPTIONS, orders: E2E_ORDERS, seed: E2E_SEED });
+  const names = await step('preview-stores', page, server, async () => {
+    await openEditor(page, ['models', 'jaffle', 'stores.yaml']);
+    const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Preview' });
+    await lens.first().waitFor({ timeout: 60_000 });
+    await lens.first().click();
+    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await view.locator('h3', { hasText: 'stores.yaml' }).waitFor({ timeout: 60_000 });
+    await view.locator('p.summary', { hasText: `${data.stores.length} rows` }).waitFor({ timeout: 60_000 });
+    return view.locator('tbody tr td:nth-child(2)').allInnerTexts();
+  });
+  await page.screenshot({ path: path.join(artifactsDir(), 'preview-model.png') });
+  assert.deepEqual([...names].sort(), data.stores.map((store) => store.name).sort());
+  await step('back-to-first-group', page, server, async () => {
+    await page.locator('.tabs-container .tab', { hasText: 'stores.yaml' }).first().click();
+  });
+});
+
 test(
   'hovering a column shows its real values, and the sample is written back into the saved model file',
   { timeout: 150_000 },

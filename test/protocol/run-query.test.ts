@@ -156,7 +156,7 @@ describe('slayer/runQuery over stdio', () => {
     );
   });
 
-  test('query files get Run query and SQL code lenses; model files do not', async () => {
+  test('query files get Run query and SQL code lenses, model files Preview and Inspect, datasources none', async () => {
     const lenses = await client.connection.sendRequest(CodeLensRequest.type, {
       textDocument: { uri: uriOf('queries/by_region.query.yaml') },
     });
@@ -167,9 +167,55 @@ describe('slayer/runQuery over stdio', () => {
         [Commands.showSql, [uriOf('queries/by_region.query.yaml')]],
       ],
     );
-    const none = await client.connection.sendRequest(CodeLensRequest.type, {
+    const model = await client.connection.sendRequest(CodeLensRequest.type, {
       textDocument: { uri: uriOf('models/shop/orders.yaml') },
     });
+    assert.deepEqual(
+      model?.map((lens) => [lens.command?.command, lens.command?.arguments]),
+      [
+        [Commands.previewModel, [uriOf('models/shop/orders.yaml')]],
+        [Commands.inspectModel, [uriOf('models/shop/orders.yaml')]],
+      ],
+    );
+    const none = await client.connection.sendRequest(CodeLensRequest.type, {
+      textDocument: { uri: uriOf('datasources/shop.yaml') },
+    });
     assert.deepEqual(none, []);
+  });
+
+  test("Preview shows a table model's rows over its columns, capped at previewMaxRows", async () => {
+    const preview = await sendTypedRequest(client.connection, Requests.previewModel, {
+      uri: uriOf('models/shop/orders.yaml'),
+    });
+    assert.deepEqual(preview.columns, ['orders.id', 'orders.customer_id', 'orders.amount']);
+    assert.equal(preview.row_count, PREVIEW_ROWS);
+    assert.equal(preview.truncated, true);
+    // Orders 1..40: customer (id % 2) + 1, amount = id.
+    for (const row of preview.data) {
+      const id = Number(row['orders.id']);
+      assert.deepEqual(row, { 'orders.id': id, 'orders.customer_id': (id % 2) + 1, 'orders.amount': id });
+    }
+  });
+
+  test("Preview of a query-backed model is its stages' result", async () => {
+    const logged = client.logs.length;
+    shop.write(
+      'models/shop/by_customer.yaml',
+      'name: by_customer\ndata_source: shop\nsource_queries:\n  - source_model: orders\n    dimensions: [customer_id]\n    measures: [amount:sum]\n',
+    );
+    const indexed = (): boolean => client.logs.slice(logged).some((line) => /file\(s\) changed on disk/.test(line));
+    await client.waitFor(indexed, 'the new model indexed');
+    const preview = await sendTypedRequest(client.connection, Requests.previewModel, {
+      uri: uriOf('models/shop/by_customer.yaml'),
+    });
+    // Customer 1 has the even ids 2..40 (sum 420), customer 2 the odd ones 1..39 (sum 400).
+    const sums = new Map(preview.data.map((row) => [row['orders.customer_id'], row['orders.amount_sum']]));
+    assert.deepEqual(
+      sums,
+      new Map([
+        [1, 420],
+        [2, 400],
+      ]),
+    );
   });
 });

@@ -18,7 +18,7 @@ import { hoverDeclaration, hoverModelFile, type HoverAnswer, type HoverOptions }
 import { LiveCache } from './live-cache';
 import { revisionOf } from '../storage/revision';
 import type { Declaration } from '../engine/names/model';
-import { runQueryFile } from './run-query';
+import { previewModelFile, runQueryFile } from './run-query';
 import { stripBom } from '../engine/schema/source';
 
 export interface EngineRequestHost {
@@ -118,6 +118,15 @@ export class EngineRequests {
     const state = this.host.index.get(file);
     if (!options.dryRun && state?.root) await this.refreshAfterQuery(state.root, state.parsed.queries ?? []);
     return result;
+  }
+
+  /** A model file's first rows (see previewModelFile), capped like a query run. */
+  previewModel(file: string, signal: AbortSignal): Promise<QueryResult> {
+    return previewModelFile(this.host.index, (root) => this.engineFor(root), {
+      file,
+      signal,
+      maxRows: this.host.settings().previewMaxRows,
+    });
   }
 
   /** Running a query reads its query-backed sources: their caches are refreshed, as SLayer does. */

@@ -123,10 +123,14 @@ export function storedQueryOf(name: string, catalog: ModelCatalog): { stages: Qu
   if (!model.source_queries) {
     throw invalidQuery(`Model '${name}' is not query-backed; pass a SlayerQuery with source_model='${name}'.`);
   }
-  // The model's defaults sit below every stage's own variables.
-  const stages = model.source_queries.map((stage) => ({
+  const stages = modelStages(model);
+  return model.data_source ? { stages, dataSource: model.data_source } : { stages };
+}
+
+/** A query-backed model's stages as a query list: the model's defaults sit below every stage's own variables. */
+export function modelStages(model: ModelDef): QueryDef[] {
+  return (model.source_queries ?? []).map((stage) => ({
     ...stage,
     variables: { ...model.query_variables, ...stage.variables },
   }));
-  return model.data_source ? { stages, dataSource: model.data_source } : { stages };
 }
