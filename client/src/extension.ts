@@ -97,10 +97,12 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
         title: 'SLayer storage roots',
       });
     }),
-    vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown) => runQuery(uri)),
-    vscode.commands.registerCommand(Commands.showSql, (uri?: unknown) => showSql(uri)),
+    vscode.commands.registerCommand(Commands.runQuery, (uri?: unknown, stage?: unknown) => runQuery(uri, stage)),
+    vscode.commands.registerCommand(Commands.showSql, (uri?: unknown, stage?: unknown) => showSql(uri, stage)),
     vscode.commands.registerCommand(Commands.inspectModel, (uri?: unknown) => inspectModel(uri)),
-    vscode.commands.registerCommand(Commands.previewModel, (uri?: unknown) => previewModel(uri)),
+    vscode.commands.registerCommand(Commands.previewModel, (uri?: unknown, stage?: unknown) =>
+      previewModel(uri, stage),
+    ),
     vscode.commands.registerCommand(Commands.saveQueryAsModel, () => saveActiveQueryAsModel()),
   );
 }
@@ -114,39 +116,59 @@ function fileOf(argument: unknown): string | undefined {
   return (argument instanceof vscode.Uri ? argument : vscode.window.activeTextEditor?.document.uri)?.toString();
 }
 
-/** The SQL a query file compiles to (the editor's unsaved text), in a read-only SQL editor; nothing runs. */
-async function showSql(argument: unknown): Promise<void> {
+/** A code lens's stage index, when it passed one. */
+function stageOf(argument: unknown): { stage?: number } {
+  return typeof argument === 'number' ? { stage: argument } : {};
+}
+
+function titleOf(uri: string, stage: { stage?: number }): string {
+  const name = uri.split('/').pop() ?? uri;
+  return stage.stage === undefined ? name : `${name} · stage ${stage.stage + 1}`;
+}
+
+/**
+ * The SQL a query file, or one stage of a query list or of a model's
+ * source_queries, compiles to (the editor's unsaved text), in a read-only
+ * SQL editor; nothing runs.
+ */
+async function showSql(argument: unknown, stageArgument?: unknown): Promise<void> {
   const uri = fileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to see its SQL.');
     return;
   }
+  const stage = stageOf(stageArgument);
+  const isQueryFile = /\.query\.(ya?ml|json)$/.test(uri);
   try {
-    const compiled = await sendTypedRequest(client, Requests.runQuery, { uri, dryRun: true });
-    await sqlDocuments.show(vscode.Uri.parse(uri), compiled.sql);
+    const compiled = isQueryFile
+      ? await sendTypedRequest(client, Requests.runQuery, { uri, dryRun: true, ...stage })
+      : await sendTypedRequest(client, Requests.previewModel, { uri, dryRun: true, ...stage });
+    await sqlDocuments.show(vscode.Uri.parse(uri), compiled.sql, stage.stage);
   } catch (error) {
     await vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
   }
 }
 
 /** Runs the given query file (from the code lens) or the active editor's, with a cancellable progress notification. */
-async function runQuery(argument: unknown): Promise<void> {
+async function runQuery(argument: unknown, stageArgument?: unknown): Promise<void> {
   const uri = fileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to run it.');
     return;
   }
-  await showRun(uri.split('/').pop() ?? uri, 'Running', (token) =>
-    client?.sendRequest(Requests.runQuery, { uri }, token),
+  const stage = stageOf(stageArgument);
+  await showRun(titleOf(uri, stage), 'Running', (token) =>
+    client?.sendRequest(Requests.runQuery, { uri, ...stage }, token),
   );
 }
 
-/** A model's first rows (a query-backed model's result) in the results view. */
-async function previewModel(argument: unknown): Promise<void> {
+/** A model's first rows (a query-backed model's result, or one of its stages') in the results view. */
+async function previewModel(argument: unknown, stageArgument?: unknown): Promise<void> {
   const uri = fileOf(argument);
   if (!client || !uri) return;
-  await showRun(uri.split('/').pop() ?? uri, 'Previewing', (token) =>
-    client?.sendRequest(Requests.previewModel, { uri }, token),
+  const stage = stageOf(stageArgument);
+  await showRun(titleOf(uri, stage), 'Previewing', (token) =>
+    client?.sendRequest(Requests.previewModel, { uri, ...stage }, token),
   );
 }
 

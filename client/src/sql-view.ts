@@ -16,11 +16,13 @@ export class CompiledSqlDocuments implements vscode.TextDocumentContentProvider 
     return this.texts.get(uri.toString()) ?? '';
   }
 
-  /** Shows `sql`, compiled from the query file `source`, beside the editor. */
-  async show(source: vscode.Uri, sql: string): Promise<void> {
+  /** Shows `sql`, compiled from the file `source` (or its stage, 0-based), beside the editor. */
+  async show(source: vscode.Uri, sql: string, stage?: number): Promise<void> {
     const name = source.path.split('/').pop() ?? 'query';
-    const uri = vscode.Uri.from({ scheme: SQL_SCHEME, path: `/${name}.sql`, query: source.toString() });
-    this.texts.set(uri.toString(), `-- Compiled by SLayer Studio from ${name}; read-only.\n${sql.trimEnd()}\n`);
+    const label = stage === undefined ? name : `${name}, stage ${stage + 1}`;
+    const file = stage === undefined ? `${name}.sql` : `${name}.stage-${stage + 1}.sql`;
+    const uri = vscode.Uri.from({ scheme: SQL_SCHEME, path: `/${file}`, query: source.toString() });
+    this.texts.set(uri.toString(), `-- Compiled by SLayer Studio from ${label}; read-only.\n${sql.trimEnd()}\n`);
     this.changed.fire(uri);
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.languages.setTextDocumentLanguage(document, 'sql');

@@ -132,7 +132,10 @@ export class SlayerSession {
     this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
     this.handle(Requests.previewModel, (params, token) => {
       const file = this.fileOf(params.uri);
-      return this.cancellableRun(file, token, true, (signal) => this.engine.previewModel(file, signal));
+      const dryRun = params.dryRun ?? false;
+      return this.cancellableRun(file, token, !dryRun, (signal) =>
+        this.engine.previewModel(file, { dryRun, signal, stage: params.stage }),
+      );
     });
     this.handle(Requests.inspect, (params) => this.engine.inspect(this.fileOf(params.uri), params.model));
     this.handle(Requests.saveQueryAsModel, (params) =>
@@ -203,7 +206,8 @@ export class SlayerSession {
   private runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
     const file = this.fileOf(params.uri);
     const dryRun = params.dryRun ?? false;
-    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { dryRun, signal }));
+    const stage = params.stage;
+    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { dryRun, signal, stage }));
   }
 
   /**
@@ -336,23 +340,35 @@ export class SlayerSession {
   }
 
   /**
-   * Lenses on the first line: "Run query" and "SQL" on a query file, as
-   * Malloy puts them on each query; "Preview" and "Inspect" on a model file.
+   * Lenses: "Run query" and "SQL" on a query file's first line, as Malloy
+   * puts them on each query; "Preview" and "Inspect" on a model's; and
+   * "Run stage" and "SQL" above each stage of a query list or of a model's
+   * source_queries.
    */
   private codeLenses(uri: string): CodeLens[] {
     const file = toPath(uri);
     const state = file ? this.index.get(file) : undefined;
-    const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    const lens = (title: string, command: string): CodeLens => ({
-      range: top,
-      command: { title, command, arguments: [uri] },
-    });
-    if (state?.classified.kind === 'query')
-      return [lens('$(play) Run query', Commands.runQuery), lens('SQL', Commands.showSql)];
-    if (state?.classified.kind === 'model' && state.parsed.model?.name) {
-      return [lens('$(table) Preview', Commands.previewModel), lens('Inspect', Commands.inspectModel)];
+    if (!state) return [];
+    const lines = new LineIndex(state.parsed.text);
+    const lens = (offset: number, title: string, command: string, ...rest: unknown[]): CodeLens => {
+      const at = lines.positionAt(offset);
+      return { range: { start: at, end: at }, command: { title, command, arguments: [uri, ...rest] } };
+    };
+    const stageLenses = (path: (i: number) => (string | number)[], run: string, count: number): CodeLens[] =>
+      Array.from({ length: count }, (_, i) => {
+        const start = state.parsed.sources.value(path(i))?.start ?? 0;
+        return [lens(start, '$(play) Run stage', run, i), lens(start, 'SQL', Commands.showSql, i)];
+      }).flat();
+    const { model, queries, queryIsList } = state.parsed;
+    if (state.classified.kind === 'query') {
+      const top = [lens(0, '$(play) Run query', Commands.runQuery), lens(0, 'SQL', Commands.showSql)];
+      const stages = queryIsList && queries && queries.length > 1 ? queries.length : 0;
+      return [...top, ...stageLenses((i) => [i], Commands.runQuery, stages)];
     }
-    return [];
+    if (state.classified.kind !== 'model' || !model?.name) return [];
+    const top = [lens(0, '$(table) Preview', Commands.previewModel), lens(0, 'Inspect', Commands.inspectModel)];
+    const stages = model.source_queries?.length ?? 0;
+    return [...top, ...stageLenses((i) => ['source_queries', i], Commands.previewModel, stages)];
   }
 
   private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {

@@ -25,6 +25,15 @@ export interface RunQueryParams {
   uri: string;
   /** Plan only: the result carries the SQL and no rows. */
   dryRun?: boolean;
+  /** In a query list, run this stage (0-based) as the root, with its named siblings; default: the list's root. */
+  stage?: number;
+}
+
+export interface PreviewModelParams {
+  uri: string;
+  /** A query-backed model's stage (0-based) to run instead of the whole model: the stages up to it. */
+  stage?: number;
+  dryRun?: boolean;
 }
 
 /** SLayer's response shape (`model.column` keys), plus whether the preview cap cut rows. */
@@ -80,7 +89,7 @@ export interface RequestMap {
   'slayer/inspect': { params: InspectParams; result: InspectResult };
   'slayer/saveQueryAsModel': { params: SaveQueryAsModelParams; result: SaveQueryAsModelResult };
   /** A model file's first rows: a table model's distinct rows over its columns, a query-backed model's result. */
-  'slayer/previewModel': { params: { uri: string }; result: QueryResult };
+  'slayer/previewModel': { params: PreviewModelParams; result: QueryResult };
 }
 
 export interface NotificationMap {

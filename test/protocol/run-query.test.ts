@@ -218,4 +218,68 @@ describe('slayer/runQuery over stdio', () => {
       ]),
     );
   });
+
+  test('each stage of a query list gets Run stage and SQL lenses, and a stage runs as the root', async () => {
+    const logged = client.logs.length;
+    const list = shop.write(
+      'queries/two_stages.query.yaml',
+      [
+        '- name: per_customer',
+        '  source_model: orders',
+        '  dimensions: [customer_id]',
+        '  measures: [amount:sum]',
+        '- source_model: per_customer',
+        '  measures: ["amount_sum:max"]',
+        '',
+      ].join('\n'),
+    );
+    const indexed = (): boolean => client.logs.slice(logged).some((line) => /file\(s\) changed on disk/.test(line));
+    await client.waitFor(indexed, 'the query list indexed');
+    const uri = pathToFileURL(list).toString();
+    const lenses = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+    assert.deepEqual(
+      lenses?.map((lens) => [lens.range.start.line, lens.command?.command, lens.command?.arguments]),
+      [
+        [0, Commands.runQuery, [uri]],
+        [0, Commands.showSql, [uri]],
+        [0, Commands.runQuery, [uri, 0]],
+        [0, Commands.showSql, [uri, 0]],
+        [4, Commands.runQuery, [uri, 1]],
+        [4, Commands.showSql, [uri, 1]],
+      ],
+    );
+    const first = await sendTypedRequest(client.connection, Requests.runQuery, { uri, stage: 0 });
+    // Customer 1 has the even ids 2..40 (sum 420), customer 2 the odd ones 1..39 (sum 400).
+    const sums = new Map(first.data.map((row) => [row['orders.customer_id'], row['orders.amount_sum']]));
+    assert.deepEqual(
+      sums,
+      new Map([
+        [1, 420],
+        [2, 400],
+      ]),
+    );
+    const whole = await sendTypedRequest(client.connection, Requests.runQuery, { uri });
+    assert.deepEqual(whole.data, [{ 'per_customer.amount_sum_max': 420 }]);
+    await assert.rejects(
+      sendTypedRequest(client.connection, Requests.runQuery, { uri, stage: 2 }),
+      (error: unknown) => error instanceof ResponseError && /There is no stage 2; the list has 2/.test(error.message),
+    );
+  });
+
+  test("each stage of a model's source_queries gets lenses, and its SQL is the stages up to it", async () => {
+    const uri = uriOf('models/shop/by_customer.yaml');
+    const lenses = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
+    assert.deepEqual(
+      lenses?.map((lens) => [lens.range.start.line, lens.command?.command, lens.command?.arguments]),
+      [
+        [0, Commands.previewModel, [uri]],
+        [0, Commands.inspectModel, [uri]],
+        [3, Commands.previewModel, [uri, 0]],
+        [3, Commands.showSql, [uri, 0]],
+      ],
+    );
+    const compiled = await sendTypedRequest(client.connection, Requests.previewModel, { uri, stage: 0, dryRun: true });
+    assert.match(compiled.sql, /GROUP BY orders\."customer_id"/);
+    assert.deepEqual(compiled.data, []);
+  });
 });

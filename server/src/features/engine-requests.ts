@@ -109,7 +109,10 @@ export class EngineRequests {
     }
   }
 
-  async runQuery(file: string, options: { dryRun: boolean; signal: AbortSignal }): Promise<QueryResult> {
+  async runQuery(
+    file: string,
+    options: { dryRun: boolean; signal: AbortSignal; stage?: number | undefined },
+  ): Promise<QueryResult> {
     const result = await runQueryFile(this.host.index, (root) => this.engineFor(root), {
       file,
       ...options,
@@ -121,10 +124,13 @@ export class EngineRequests {
   }
 
   /** A model file's first rows (see previewModelFile), capped like a query run. */
-  previewModel(file: string, signal: AbortSignal): Promise<QueryResult> {
+  previewModel(
+    file: string,
+    options: { dryRun: boolean; signal: AbortSignal; stage?: number | undefined },
+  ): Promise<QueryResult> {
     return previewModelFile(this.host.index, (root) => this.engineFor(root), {
       file,
-      signal,
+      ...options,
       maxRows: this.host.settings().previewMaxRows,
     });
   }

@@ -10,6 +10,8 @@ export interface RunQueryRequest {
   dryRun: boolean;
   maxRows: number;
   signal: AbortSignal;
+  /** One stage (0-based) of a query list or of a model's source_queries; default: the whole. */
+  stage?: number | undefined;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function runQueryFile(
     throw new SlayerError(ErrorCode.InvalidInput, `The query file has errors; fix them first (${first}).`);
   }
   const root = state.root ?? '';
-  const response = await executeQuery(stages, engineFor(root), {
+  const response = await executeQuery(stageAsRoot(stages, request.stage), engineFor(root), {
     dryRun: request.dryRun,
     maxRows: request.maxRows,
     signal: request.signal,
@@ -52,7 +54,7 @@ export async function runQueryFile(
 export async function previewModelFile(
   index: WorkspaceIndex,
   engineFor: (root: string) => EngineHost,
-  request: Omit<RunQueryRequest, 'dryRun'>,
+  request: RunQueryRequest,
 ): Promise<QueryResult> {
   const started = performance.now();
   const state = index.get(request.file);
@@ -63,13 +65,40 @@ export async function previewModelFile(
   const error = state.parsed.parseProblems.find((problem) => problem.severity === 'error');
   if (error)
     throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error.message}).`);
-  const stages = model.source_queries ? modelStages(model) : [previewQuery(model)];
+  const stages = model.source_queries ? stagesUpTo(modelStages(model), request.stage) : [previewQuery(model)];
   const response = await executeQuery(stages, engineFor(state.root ?? ''), {
+    dryRun: request.dryRun,
     maxRows: request.maxRows,
     signal: request.signal,
     ...(model.data_source ? { preferDataSource: model.data_source } : {}),
   });
   return resultOf(response, started);
+}
+
+/**
+ * A query list with `stage` as its root: the list's root is its last stage,
+ * and every other stage must be named, so the chosen stage goes last and the
+ * unnamed root (which no stage can reference) is left out.
+ */
+function stageAsRoot(stages: readonly QueryDef[], stage: number | undefined): QueryDef[] {
+  if (stage === undefined) return [...stages];
+  const chosen = stageAt(stages, stage);
+  return [...stages.filter((other) => other !== chosen && other.name), chosen];
+}
+
+/** A model's source_queries up to `stage`: stored stages only read earlier ones. */
+function stagesUpTo(stages: readonly QueryDef[], stage: number | undefined): QueryDef[] {
+  if (stage === undefined) return [...stages];
+  stageAt(stages, stage);
+  return stages.slice(0, stage + 1);
+}
+
+function stageAt(stages: readonly QueryDef[], stage: number): QueryDef {
+  const chosen = stages[stage];
+  if (!chosen) {
+    throw new SlayerError(ErrorCode.InvalidInput, `There is no stage ${stage}; the list has ${stages.length}.`);
+  }
+  return chosen;
 }
 
 function previewQuery(model: ModelDef): QueryDef {
