@@ -148,6 +148,8 @@ describe('cache write-back over stdio', () => {
 
     const first = (await hover()) as { contents: { value: string } } | null;
     assert.match(first?.contents.value ?? '', /Sampled: completed, pending, returned/);
+    // The file does not change under the hover the user is reading: its samples are written a moment later.
+    assert.ok(!readFileSync(file, 'utf8').includes('sampled:'), 'written before the hover could be read');
     await waitUntil(() => readFileSync(file, 'utf8').includes('sampled:'), 'the first sample write');
     await sendTypedRequest(client.connection, Requests.inspect, { uri: uriOf('models/shop/orders.yaml') });
     await waitUntil(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Hover } from 'vscode-languageserver';
-import { ErrorCode, SlayerError } from '../../../shared/src/errors';
+import { ErrorCode, SlayerError, toSlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
 import { dataIdentity, missingDatabaseFile, openDriver } from '../engine/drivers/connect';
@@ -35,6 +35,9 @@ export interface EngineRequestHost {
 
 const RESTRICTED_REASON = 'Restricted Mode (this workspace is not trusted), so no database is reached';
 
+/** How long after a hover its samples are written back into the file (see refreshSoonAfterHover). */
+const HOVER_WRITE_DELAY_MS = 1500;
+
 /**
  * The engine behind the editor: run, inspect, hover and "save as model",
  * each followed by the cache refresh it implies. Thin on purpose: the engine
@@ -56,6 +59,8 @@ export class EngineRequests {
   }
 
   private readonly pools = new Map<string, DriverPool>();
+  /** Write-backs scheduled after hovers, cancelled when the server stops. */
+  private readonly pendingWrites = new Set<NodeJS.Timeout>();
   /** Hovers' live values, so a hover on unchanged data never waits for the database. */
   private readonly liveValues = new LiveCache();
 
@@ -85,6 +90,8 @@ export class EngineRequests {
   }
 
   async dispose(): Promise<void> {
+    for (const timer of this.pendingWrites) clearTimeout(timer);
+    this.pendingWrites.clear();
     await Promise.all([...this.pools.values()].map((pool) => pool.dispose()));
     this.pools.clear();
   }
@@ -179,7 +186,7 @@ export class EngineRequests {
     if (state.classified.kind === 'model') {
       const own = await hoverModelFile(state, offset, engine, this.hoverOptions(state.root, state));
       if (own.hover) {
-        await this.refreshAfterHover(file, state.root, own);
+        this.refreshSoonAfterHover(file, state.root, own);
         return own.hover;
       }
     }
@@ -187,7 +194,7 @@ export class EngineRequests {
     const owner = used ? this.host.index.get(used.file) : undefined;
     if (!used || !owner) return null;
     const answer = await hoverDeclaration(used, owner, engine, this.hoverOptions(state.root, owner));
-    await this.refreshAfterHover(owner.path, state.root, answer);
+    this.refreshSoonAfterHover(owner.path, state.root, answer);
     return answer.hover;
   }
 
@@ -208,6 +215,22 @@ export class EngineRequests {
       timeLimitMs: settings.timeLimitMs,
       live: { cache: this.liveValues, slot: `${owner.path}#${revisionOf(Buffer.from(owner.parsed.text))}`, identity },
     };
+  }
+
+  /**
+   * A hover's samples are written back a moment after it is answered: the
+   * write changes the file under the editor, which closes the hover, so it
+   * waits until the user had the time to read it.
+   */
+  private refreshSoonAfterHover(file: string, root: string, answer: HoverAnswer): void {
+    if (answer.subject.kind === 'other') return;
+    const timer = setTimeout(() => {
+      this.pendingWrites.delete(timer);
+      this.refreshAfterHover(file, root, answer).catch((error: unknown) => {
+        this.host.log(`SLayer: refreshing ${file} after a hover failed: ${toSlayerError(error).message}`);
+      });
+    }, HOVER_WRITE_DELAY_MS);
+    this.pendingWrites.add(timer);
   }
 
   private async refreshAfterHover(file: string, root: string, answer: HoverAnswer): Promise<void> {
