@@ -153,9 +153,7 @@ describe('Restricted Mode over stdio', () => {
     // The refresh a hover implies is written a moment later, once the hover had time to be read.
     const written = (): boolean =>
       traced().some((line) => line.startsWith('write ') && line.includes('by_status.yaml'));
-    const deadline = Date.now() + 15_000;
-    while (!written() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.ok(written(), 'the cache refresh of the query-backed model is a traced write');
+    await client.waitFor(written, 'the cache refresh of the query-backed model as a traced write');
   });
 
   test('a hover whose database cannot be opened shows the static part, the cached samples and why', async () => {

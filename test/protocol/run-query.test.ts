@@ -56,6 +56,15 @@ describe('slayer/runQuery over stdio', () => {
 
   const uriOf = (relative: string): string => pathToFileURL(shop.file(relative)).toString();
 
+  /** Writes a file and waits until the server's watcher has applied it (it logs each batch it re-checks). */
+  async function writeIndexed(relative: string, text: string): Promise<string> {
+    const logged = client.logs.length;
+    const file = shop.write(relative, text);
+    const applied = (): boolean => client.logs.slice(logged).some((line) => /file\(s\) changed on disk/.test(line));
+    await client.waitFor(applied, `${relative} indexed`);
+    return file;
+  }
+
   /** New files reach the server through its file watcher; a dry run succeeds once the file is indexed and valid. */
   async function waitUntilRunnable(relative: string): Promise<void> {
     const deadline = Date.now() + 15_000;
@@ -198,13 +207,10 @@ describe('slayer/runQuery over stdio', () => {
   });
 
   test("Preview of a query-backed model is its stages' result", async () => {
-    const logged = client.logs.length;
-    shop.write(
+    await writeIndexed(
       'models/shop/by_customer.yaml',
       'name: by_customer\ndata_source: shop\nsource_queries:\n  - source_model: orders\n    dimensions: [customer_id]\n    measures: [amount:sum]\n',
     );
-    const indexed = (): boolean => client.logs.slice(logged).some((line) => /file\(s\) changed on disk/.test(line));
-    await client.waitFor(indexed, 'the new model indexed');
     const preview = await sendTypedRequest(client.connection, Requests.previewModel, {
       uri: uriOf('models/shop/by_customer.yaml'),
     });
@@ -220,8 +226,7 @@ describe('slayer/runQuery over stdio', () => {
   });
 
   test('each stage of a query list gets Run stage and SQL lenses, and a stage runs as the root', async () => {
-    const logged = client.logs.length;
-    const list = shop.write(
+    const list = await writeIndexed(
       'queries/two_stages.query.yaml',
       [
         '- name: per_customer',
@@ -233,8 +238,6 @@ describe('slayer/runQuery over stdio', () => {
         '',
       ].join('\n'),
     );
-    const indexed = (): boolean => client.logs.slice(logged).some((line) => /file\(s\) changed on disk/.test(line));
-    await client.waitFor(indexed, 'the query list indexed');
     const uri = pathToFileURL(list).toString();
     const lenses = await client.connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } });
     assert.deepEqual(

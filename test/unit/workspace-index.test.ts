@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { discoverWorkspace } from '../../server/src/workspace/discovery';
 import { PathMatcher } from '../../server/src/workspace/glob';
@@ -63,7 +64,7 @@ describe('workspace index', () => {
     const orders = shop.file('models/shop/orders.yaml');
     await index.setOverlay(orders, ORDERS_MODEL);
     shop.write('models/shop/orders.yaml', ORDERS_MODEL.replace('data_source: shop', 'data_source: gone'));
-    assert.deepEqual(await index.fileChangedOnDisk(orders), []);
+    assert.deepEqual(await index.filesChangedOnDisk([orders]), []);
     assert.deepEqual(codes(index, orders), []);
     await index.clearOverlay(orders);
     assert.ok(codes(index, orders).includes('unknown-data-source'));
@@ -72,7 +73,7 @@ describe('workspace index', () => {
   test('a disk event whose bytes the index already has re-checks nothing', async () => {
     const shop = makeShop();
     const index = await loadIndex(shop.root);
-    assert.deepEqual(await index.fileChangedOnDisk(shop.file('models/shop/orders.yaml')), []);
+    assert.deepEqual(await index.filesChangedOnDisk([shop.file('models/shop/orders.yaml')]), []);
   });
 
   test('two files declaring one model are both flagged, and fixing one clears both', async () => {
@@ -134,7 +135,8 @@ describe('workspace index', () => {
   test('a datasource that disappears makes its models fail', async () => {
     const shop = makeShop();
     const index = await loadIndex(shop.root);
-    const touched = index.fileDeleted(shop.file('datasources/shop.yaml'));
+    rmSync(shop.file('datasources/shop.yaml'));
+    const touched = await index.filesChangedOnDisk([shop.file('datasources/shop.yaml')]);
     assert.ok(touched.includes(shop.file('models/shop/orders.yaml')));
     assert.ok(codes(index, shop.file('models/shop/orders.yaml')).includes('unknown-data-source'));
   });

@@ -5,7 +5,7 @@ import type { Hover } from 'vscode-languageserver';
 import { ErrorCode, SlayerError, toSlayerError } from '../../../shared/src/errors';
 import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
-import { dataIdentity, missingDatabaseFile, openDriver } from '../engine/drivers/connect';
+import { dataState, openDriver } from '../engine/drivers/connect';
 import { DriverPool } from '../engine/drivers/pool';
 import { stageCatalogFor, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
@@ -204,13 +204,16 @@ export class EngineRequests {
     if (!this.host.trusted()) return { timeLimitMs: settings.timeLimitMs, offline: RESTRICTED_REASON };
     const model = owner.parsed.model;
     const datasource = model ? this.host.index.catalogFor(root).getDatasource(model.data_source) : undefined;
-    const missing = datasource ? missingDatabaseFile(datasource, { baseDir: root }) : undefined;
-    if (missing) {
-      return { timeLimitMs: settings.timeLimitMs, offline: `no database file at ${path.relative(root, missing)}` };
+    const data = datasource
+      ? dataState(datasource, { baseDir: root, ttlMs: settings.cacheTtlSeconds * 1000 })
+      : { identity: 'no datasource' };
+    if (data.missingFile) {
+      return {
+        timeLimitMs: settings.timeLimitMs,
+        offline: `no database file at ${path.relative(root, data.missingFile)}`,
+      };
     }
-    const identity = datasource
-      ? dataIdentity(datasource, { baseDir: root, ttlMs: settings.cacheTtlSeconds * 1000 })
-      : 'no datasource';
+    const identity = data.identity;
     return {
       timeLimitMs: settings.timeLimitMs,
       live: { cache: this.liveValues, slot: `${owner.path}#${revisionOf(Buffer.from(owner.parsed.text))}`, identity },

@@ -38,7 +38,7 @@ export interface HoverOptions {
   offline?: string;
   /**
    * Where live values are kept between hovers: `slot` names the model file's
-   * revision, `identity` the state of its data (dataIdentity).
+   * revision, `identity` the state of its data (dataState).
    */
   live?: { cache: LiveCache; slot: string; identity: string };
 }

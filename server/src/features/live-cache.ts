@@ -2,7 +2,7 @@
 export type LiveResult<T> = { value: T } | { failed: string; transient?: boolean };
 
 interface Entry {
-  /** What the data was when the entry was computed (see dataIdentity). */
+  /** What the data was when the entry was computed (see dataState). */
   identity: string;
   result: LiveResult<unknown>;
 }

@@ -3,7 +3,7 @@ import type { QueryResult } from '../../../shared/src/protocol';
 import { executeQuery, modelStages, type EngineHost } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
 import type { ModelDef, QueryDef } from '../engine/schema/types';
-import type { WorkspaceIndex } from '../workspace/index';
+import type { FileState, WorkspaceIndex } from '../workspace/index';
 
 export interface RunQueryRequest {
   file: string;
@@ -23,7 +23,6 @@ export async function runQueryFile(
   engineFor: (root: string) => EngineHost,
   request: RunQueryRequest,
 ): Promise<QueryResult> {
-  const started = performance.now();
   const state = index.get(request.file);
   if (!state || state.classified.kind !== 'query') {
     throw new SlayerError(
@@ -31,19 +30,10 @@ export async function runQueryFile(
       `${request.file} is not a query file (*.query.yaml) of a storage root.`,
     );
   }
-  const errors = state.parsed.parseProblems.filter((problem) => problem.severity === 'error');
   const stages = state.parsed.queries ?? [];
-  if (errors.length > 0 || stages.length === 0) {
-    const first = errors[0]?.message ?? 'no query found';
-    throw new SlayerError(ErrorCode.InvalidInput, `The query file has errors; fix them first (${first}).`);
-  }
-  const root = state.root ?? '';
-  const response = await executeQuery(stageAsRoot(stages, request.stage), engineFor(root), {
-    dryRun: request.dryRun,
-    maxRows: request.maxRows,
-    signal: request.signal,
-  });
-  return resultOf(response, started);
+  const error = firstError(state) ?? (stages.length === 0 ? 'no query found' : undefined);
+  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The query file has errors; fix them first (${error}).`);
+  return runTimed(stageAsRoot(stages, request.stage), engineFor(state.root ?? ''), request);
 }
 
 /**
@@ -56,21 +46,34 @@ export async function previewModelFile(
   engineFor: (root: string) => EngineHost,
   request: RunQueryRequest,
 ): Promise<QueryResult> {
-  const started = performance.now();
   const state = index.get(request.file);
   const model = state?.classified.kind === 'model' ? state.parsed.model : undefined;
   if (!state || !model?.name) {
     throw new SlayerError(ErrorCode.InvalidInput, `${request.file} is not a model file of a storage root.`);
   }
-  const error = state.parsed.parseProblems.find((problem) => problem.severity === 'error');
-  if (error)
-    throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error.message}).`);
+  const error = firstError(state);
+  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
   const stages = model.source_queries ? stagesUpTo(modelStages(model), request.stage) : [previewQuery(model)];
-  const response = await executeQuery(stages, engineFor(state.root ?? ''), {
+  return runTimed(stages, engineFor(state.root ?? ''), request, model.data_source || undefined);
+}
+
+function firstError(state: FileState): string | undefined {
+  return state.parsed.parseProblems.find((problem) => problem.severity === 'error')?.message;
+}
+
+/** Runs (or, dry, plans) `stages` as the request says, timed for the results view. */
+async function runTimed(
+  stages: readonly QueryDef[],
+  host: EngineHost,
+  request: RunQueryRequest,
+  preferDataSource?: string,
+): Promise<QueryResult> {
+  const started = performance.now();
+  const response = await executeQuery(stages, host, {
     dryRun: request.dryRun,
     maxRows: request.maxRows,
     signal: request.signal,
-    ...(model.data_source ? { preferDataSource: model.data_source } : {}),
+    ...(preferDataSource ? { preferDataSource } : {}),
   });
   return resultOf(response, started);
 }

@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DiagnosticCode } from '../../../shared/src/diagnostics';
 import type { ModelCatalog } from '../engine/catalog';
 import { checkSlayerDocument, parseSlayerDocument, type ParsedDocument } from '../engine/document';
+import { addTo, removeFrom } from '../engine/multimap';
 import { ANY_NAME, CatalogsByRoot, PRIORITY, RecordingCatalog, type LiveCatalog } from '../engine/live-catalog';
 import type { Problem } from '../engine/schema/problems';
 import type { ModelDef } from '../engine/schema/types';
@@ -134,15 +135,11 @@ export class WorkspaceIndex {
     return this.overlays.has(path.resolve(file));
   }
 
-  /** A file changed on disk (git checkout, SLayer writing). Ignored while the editor owns the file. */
-  async fileChangedOnDisk(file: string): Promise<string[]> {
-    return this.filesChangedOnDisk([file]);
-  }
-
   /**
-   * Files changed or deleted on disk, as one batch (a `git checkout`): each
-   * is re-read once, and each file affected is re-checked once, however
-   * many of the changes it depends on. Files the editor owns are skipped.
+   * Files changed or deleted on disk, as one batch (a `git checkout`, SLayer
+   * writing): each is re-read once, and each file affected is re-checked
+   * once, however many of the changes it depends on. Files the editor owns
+   * are skipped, and so are reports whose bytes the index already has.
    */
   async filesChangedOnDisk(changed: readonly string[]): Promise<string[]> {
     const resolved = [...new Set(changed.map((file) => path.resolve(file)))];
@@ -158,14 +155,6 @@ export class WorkspaceIndex {
     });
     const updated = await this.update(really, new Map(keys.map((key, i) => [key, texts[i]])));
     return [...new Set([...rechecked, ...updated])];
-  }
-
-  fileDeleted(file: string): string[] {
-    const key = path.resolve(file);
-    if (this.overlays.has(key) || !this.files.has(key)) return [];
-    const names = this.declaredNamesOf(this.files.get(key));
-    this.forget(key);
-    return [key, ...this.recheckReaders(names, new Set([key]))];
   }
 
   problems(file: string): Problem[] {
@@ -333,21 +322,6 @@ export class WorkspaceIndex {
 function declarationKeyOf(state: FileState): string | undefined {
   const model: ModelDef | undefined = state.parsed.model;
   return model?.name ? `${state.root ?? ''}\u0000${model.data_source}\u0000${model.name}` : undefined;
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  set?.delete(value);
-  if (set?.size === 0) map.delete(key);
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

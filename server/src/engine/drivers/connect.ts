@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { traceIo } from '../../io-trace';
 /**
  * From a datasource definition to a running driver: resolves `${ENV_VAR}`
@@ -208,38 +208,30 @@ async function newPostgres(config: ClientConfig, schema: string | undefined, red
 }
 
 /**
- * The database file a SQLite or DuckDB datasource names, when that file does
- * not exist: there is no data to read, and no reason to start a driver to
- * find that out. Undefined for servers, `:memory:` and files that exist.
+ * What says a datasource's data may have changed, for caches of live values
+ * (`identity`): a database file's path, size and modification time, or, for
+ * a server, which `ttlMs` window it is. `missingFile` is a SQLite or DuckDB
+ * file that does not exist: there is no data to read, and no reason to start
+ * a driver to find that out.
  */
-export function missingDatabaseFile(ds: DatasourceDef, options: OpenDriverOptions): string | undefined {
+export function dataState(
+  ds: DatasourceDef,
+  options: OpenDriverOptions & { ttlMs: number },
+): { identity: string; missingFile?: string } {
   let target: Target;
   try {
     target = targetOf(resolveEnvReferences(ds, options.env), options.baseDir);
   } catch {
-    return undefined;
+    return { identity: `invalid:${ds.name}` };
   }
-  if (target.kind === 'postgres' || target.file === ':memory:') return undefined;
-  return existsSync(target.file) ? undefined : target.file;
-}
-
-/**
- * What says a datasource's data may have changed, for caches of live values:
- * a database file's path, size and modification time (`missing` when there is
- * none), or, for a server, which `ttlMs` window it is.
- */
-export function dataIdentity(ds: DatasourceDef, options: OpenDriverOptions & { ttlMs: number }): string {
-  let target: Target;
-  try {
-    target = targetOf(resolveEnvReferences(ds, options.env), options.baseDir);
-  } catch {
-    return `invalid:${ds.name}`;
+  if (target.kind === 'postgres') {
+    return { identity: `server:${ds.name}:${Math.floor(Date.now() / Math.max(1, options.ttlMs))}` };
   }
-  if (target.kind === 'postgres') return `server:${ds.name}:${Math.floor(Date.now() / Math.max(1, options.ttlMs))}`;
   try {
     const stat = statSync(target.file);
-    return `${target.file}:${stat.size}:${stat.mtimeMs}`;
+    return { identity: `${target.file}:${stat.size}:${stat.mtimeMs}` };
   } catch {
-    return `${target.file}:missing`;
+    const identity = `${target.file}:missing`;
+    return target.file === ':memory:' ? { identity } : { identity, missingFile: target.file };
   }
 }

@@ -1,6 +1,7 @@
 import type { ModelCatalog } from '../catalog';
 import { LineIndex, type Span } from '../schema/source';
 import { CatalogsByRoot, LiveCatalog } from '../live-catalog';
+import { addTo, removeFrom } from '../multimap';
 import { extractNames, type FileNames, type NamedFile } from './extract';
 import type { Declaration, Occurrence, Reference } from './model';
 import { mayResolveTo, resolveReference, type ResolveContext } from './resolve';
@@ -39,11 +40,19 @@ export class NameTable {
     const previous = this.files.get(file);
     if (previous && state && previous.parsed === state.parsed && previous.root === state.root) return;
     const names = state ? extractNames(state) : undefined;
-    const inPlace = previous !== undefined && names !== undefined && previous.root === names.root;
-    if (previous) this.forget(previous, !inPlace);
-    if (names) this.remember(names, !inPlace);
-    // Edited in place: the model keeps its place among same-named models of other data sources.
-    if (inPlace && previous && names) this.catalogFor(names.root).replace(previous.parsed, names.parsed);
+    if (previous) this.forget(previous);
+    if (names) this.remember(names);
+    if (!this.shared) this.updateOwnCatalog(previous, names);
+  }
+
+  /** The table's own catalogs, kept only when it has no shared ones; an edited file keeps its model's place. */
+  private updateOwnCatalog(previous: FileNames | undefined, next: FileNames | undefined): void {
+    if (previous && next && previous.root === next.root) {
+      this.catalogFor(next.root).replace(previous.parsed, next.parsed);
+      return;
+    }
+    if (previous) this.catalogFor(previous.root).remove(previous.parsed);
+    if (next) this.catalogFor(next.root).add(next.parsed);
   }
 
   /** Forgets every file `stillThere` says is gone. */
@@ -141,38 +150,26 @@ export class NameTable {
     );
   }
 
-  private remember(names: FileNames, toCatalog: boolean): void {
+  private remember(names: FileNames): void {
     this.files.set(names.file, names);
     this.declarationList = undefined;
     this.searchList = undefined;
     for (const [owner, declaration] of names.owners) this.owners.set(owner, declaration);
-    for (const reference of names.references) {
-      const key = usesKey(reference.name, landingModel(reference));
-      let uses = this.uses.get(key);
-      if (!uses) {
-        uses = new Set();
-        this.uses.set(key, uses);
-      }
-      uses.add(reference);
-    }
+    for (const reference of names.references)
+      addTo(this.uses, usesKey(reference.name, landingModel(reference)), reference);
     for (const declaration of names.declarations) if (declaration.derived) this.derived.add(declaration);
-    if (toCatalog) this.catalogFor(names.root).add(names.parsed);
   }
 
-  private forget(names: FileNames, fromCatalog = true): void {
+  private forget(names: FileNames): void {
     this.files.delete(names.file);
     this.lineIndexes.delete(names.file);
     this.declarationList = undefined;
     this.searchList = undefined;
     for (const owner of names.owners.keys()) this.owners.delete(owner);
     for (const reference of names.references) {
-      const key = usesKey(reference.name, landingModel(reference));
-      const uses = this.uses.get(key);
-      uses?.delete(reference);
-      if (uses?.size === 0) this.uses.delete(key);
+      removeFrom(this.uses, usesKey(reference.name, landingModel(reference)), reference);
     }
     for (const declaration of names.declarations) this.derived.delete(declaration);
-    if (fromCatalog) this.catalogFor(names.root).remove(names.parsed);
   }
 
   private catalogFor(root: string | undefined): LiveCatalog {

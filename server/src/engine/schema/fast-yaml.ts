@@ -110,7 +110,7 @@ class FastReader {
   /** A mapping or a sequence starting at `at` on `line`; the caller knows it is one of them. */
   private blockNode(line: Line, at: number, parentColumn: number): YamlNode {
     if (this.isDash(at, line.end)) return this.sequence(at - line.start, parentColumn);
-    if (this.keyEnd(at, line.end) !== undefined) return this.mapping(at - line.start, at, parentColumn);
+    if (this.key(at, line.end) !== undefined) return this.mapping(at - line.start, at, parentColumn);
     giveUp();
   }
 
@@ -219,7 +219,7 @@ class FastReader {
     const char = this.text[at];
     if (char === '|') return this.literal(line, at, column);
     if (char === '[') return this.flowLine(line, at, column);
-    if (!inMapping && this.keyEnd(at, line.end) !== undefined) return this.mapping(at - line.start, at, column);
+    if (!inMapping && this.key(at, line.end) !== undefined) return this.mapping(at - line.start, at, column);
     if (!inMapping && this.isDash(at, line.end)) giveUp();
     return this.lineScalar(line, at, column);
   }
@@ -379,11 +379,6 @@ class FastReader {
     if (i === end) return;
     if (this.text[i] === '#' && i > at) return;
     giveUp();
-  }
-
-  /** The offset of the `:` ending a key at `at`, when one is there. */
-  private keyEnd(at: number, end: number): number | undefined {
-    return this.key(at, end)?.range?.[1];
   }
 
   /** A plain or quoted key at `at` followed by `:` and a space or the line's end; its range ends at the `:`. */
