@@ -161,5 +161,8 @@ describe('Restricted Mode over stdio', () => {
     assert.match(hover, /\*\*ghosts\.kind\*\* `TEXT`/);
     assert.match(hover, /Sampled \(cached in the file\): boo, eek/);
     assert.match(hover, /Live data unavailable: .*gone\.db/);
+    // A database file that does not exist is known without a driver: none was started for it.
+    assert.match(hover, /no database file at nowhere\/gone\.db/);
+    assert.ok(!traced().some((line) => line.startsWith('driver sqlite gone')), traced().join('\n'));
   });
 });
