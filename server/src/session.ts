@@ -3,6 +3,7 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
+  CodeLensRefreshRequest,
   TextDocumentSyncKind,
   TextDocuments,
   type CancellationToken,
@@ -19,13 +20,16 @@ import {
   type WorkDoneProgressReporter,
 } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { Commands } from '../../shared/src/commands';
 import { ErrorCode, SlayerError, toSlayerError } from '../../shared/src/errors';
 import {
   Notifications,
   Requests,
   type FileCheckSummary,
+  type PreviewModelParams,
   type QueryResult,
+  type RunAtCursorParams,
+  type RunAtCursorResult,
+  type RunMeasureParams,
   type RunQueryParams,
   type NotificationMap,
   type RequestMap,
@@ -39,7 +43,9 @@ import { toCompletionList } from './features/completion';
 import { toDiagnostics } from './features/diagnostics';
 import { formattingEdits } from './features/formatting';
 import { completeAt } from './language/completion';
+import { codeLensesFor } from './features/code-lenses';
 import { EngineRequests } from './features/engine-requests';
+import { runTargetAt } from './features/run-query';
 import { NAVIGATION_CAPABILITIES, registerNavigation } from './features/navigation';
 import { toResponseError } from './features/response-error';
 import { NameTable } from './engine/names/table';
@@ -62,6 +68,7 @@ export class SlayerSession {
   private watcher: WorkspaceWatcher | undefined;
   private supportsConfiguration = false;
   private supportsProgress = false;
+  private supportsCodeLensRefresh = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly published = new Set<string>();
   private readonly engine: EngineRequests;
@@ -130,13 +137,20 @@ export class SlayerSession {
     this.handle(Requests.checkSummary, () => this.summary());
     // Not through `serial`: a long query must not hold up diagnostics, and it only reads the index.
     this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
-    this.handle(Requests.previewModel, (params, token) => {
-      const file = this.fileOf(params.uri);
-      const dryRun = params.dryRun ?? false;
-      return this.cancellableRun(file, token, !dryRun, (signal) =>
-        this.engine.previewModel(file, { dryRun, signal, stage: params.stage }),
-      );
-    });
+    this.handle(Requests.previewModel, (params, token) => this.previewModel(params, token));
+    this.handle(Requests.runMeasure, (params, token) => this.runMeasure(params, token));
+    this.handle(Requests.runAtCursor, (params, token) => this.runAtCursor(params, token));
+    this.handle(Requests.fetchPage, (params) => ({
+      rows: this.engine.results.page(params.resultId, params.offset, params.limit, params.sort),
+      offset: params.offset,
+      row_count: this.engine.results.rowCount(params.resultId),
+    }));
+    this.handle(Requests.exportResult, (params) =>
+      this.engine.results.export(params.resultId, params.format, params.sort),
+    );
+    this.connection.onNotification(Notifications.releaseResult, (params: NotificationMap['slayer/releaseResult']) =>
+      this.engine.results.release(params.resultId),
+    );
     this.handle(Requests.inspect, (params) => this.engine.inspect(this.fileOf(params.uri), params.model));
     this.handle(Requests.saveQueryAsModel, (params) =>
       this.engine.saveQueryAsModel(this.fileOf(params.uri), params.name),
@@ -164,6 +178,7 @@ export class SlayerSession {
   private initialize(params: InitializeParams): InitializeResult {
     this.supportsConfiguration = Boolean(params.capabilities.workspace?.configuration);
     this.supportsProgress = Boolean(params.capabilities.window?.workDoneProgress);
+    this.supportsCodeLensRefresh = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
     this.settings = normalizeSettings(params.initializationOptions);
     this.trusted = trustAtStart(params.initializationOptions);
     this.folders = workspaceFolders(params);
@@ -206,8 +221,49 @@ export class SlayerSession {
   private runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
     const file = this.fileOf(params.uri);
     const dryRun = params.dryRun ?? false;
-    const stage = params.stage;
-    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { dryRun, signal, stage }));
+    const options = { dryRun, stage: params.stage, pageSize: params.pageSize };
+    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { ...options, signal }));
+  }
+
+  private previewModel(params: PreviewModelParams, token: CancellationToken): Promise<QueryResult> {
+    const file = this.fileOf(params.uri);
+    const dryRun = params.dryRun ?? false;
+    const options = { dryRun, stage: params.stage, pageSize: params.pageSize };
+    return this.cancellableRun(file, token, !dryRun, (signal) =>
+      this.engine.previewModel(file, { ...options, signal }),
+    );
+  }
+
+  /** Runs a saved measure; its lens then shows the value, so the client is asked to fetch lenses again. */
+  private async runMeasure(params: RunMeasureParams, token: CancellationToken): Promise<QueryResult> {
+    const file = this.fileOf(params.uri);
+    const result = await this.cancellableRun(file, token, true, (signal) =>
+      this.engine.runMeasure(file, params.measure, { dryRun: false, signal, pageSize: params.pageSize }),
+    );
+    if (this.supportsCodeLensRefresh) void this.connection.sendRequest(CodeLensRefreshRequest.type);
+    return result;
+  }
+
+  /** Ctrl/Cmd+Enter: the query or stage, or the model, stage or measure, under the cursor (see runTargetAt). */
+  private async runAtCursor(params: RunAtCursorParams, token: CancellationToken): Promise<RunAtCursorResult> {
+    const file = this.fileOf(params.uri);
+    const state = this.index.get(file);
+    if (!state || (state.classified.kind !== 'query' && state.classified.kind !== 'model')) {
+      throw new SlayerError(ErrorCode.InvalidInput, 'Put the cursor in a query file or a model file to run it.');
+    }
+    const target = runTargetAt(state, new LineIndex(state.parsed.text).offsetAt(params.position));
+    const name = path.basename(file);
+    const paging = params.pageSize === undefined ? {} : { pageSize: params.pageSize };
+    if (target.kind === 'measure') {
+      const result = await this.runMeasure({ uri: params.uri, measure: target.name, ...paging }, token);
+      return { title: `${name} · ${target.name}`, result };
+    }
+    const stage = target.stage === undefined ? {} : { stage: target.stage };
+    const title = target.stage === undefined ? name : `${name} · stage ${target.stage + 1}`;
+    const request = { uri: params.uri, ...stage, ...paging };
+    const result =
+      target.kind === 'query' ? await this.runQuery(request, token) : await this.previewModel(request, token);
+    return { title, result };
   }
 
   /**
@@ -339,36 +395,14 @@ export class SlayerSession {
     return undefined;
   }
 
-  /**
-   * Lenses: "Run query" and "SQL" on a query file's first line, as Malloy
-   * puts them on each query; "Preview" and "Inspect" on a model's; and
-   * "Run stage" and "SQL" above each stage of a query list or of a model's
-   * source_queries.
-   */
   private codeLenses(uri: string): CodeLens[] {
     const file = toPath(uri);
     const state = file ? this.index.get(file) : undefined;
-    if (!state) return [];
-    const lines = new LineIndex(state.parsed.text);
-    const lens = (offset: number, title: string, command: string, ...rest: unknown[]): CodeLens => {
-      const at = lines.positionAt(offset);
-      return { range: { start: at, end: at }, command: { title, command, arguments: [uri, ...rest] } };
-    };
-    const stageLenses = (path: (i: number) => (string | number)[], run: string, count: number): CodeLens[] =>
-      Array.from({ length: count }, (_, i) => {
-        const start = state.parsed.sources.value(path(i))?.start ?? 0;
-        return [lens(start, '$(play) Run stage', run, i), lens(start, 'SQL', Commands.showSql, i)];
-      }).flat();
-    const { model, queries, queryIsList } = state.parsed;
-    if (state.classified.kind === 'query') {
-      const top = [lens(0, '$(play) Run query', Commands.runQuery), lens(0, 'SQL', Commands.showSql)];
-      const stages = queryIsList && queries && queries.length > 1 ? queries.length : 0;
-      return [...top, ...stageLenses((i) => [i], Commands.runQuery, stages)];
-    }
-    if (state.classified.kind !== 'model' || !model?.name) return [];
-    const top = [lens(0, '$(table) Preview', Commands.previewModel), lens(0, 'Inspect', Commands.inspectModel)];
-    const stages = model.source_queries?.length ?? 0;
-    return [...top, ...stageLenses((i) => ['source_queries', i], Commands.previewModel, stages)];
+    if (!file || !state) return [];
+    return codeLensesFor(state, uri, {
+      lastMeasureValue: (measure) => this.engine.lastMeasureValue(file, measure),
+      now: Date.now(),
+    });
   }
 
   private notify<N extends keyof NotificationMap>(method: N, params: NotificationMap[N]): void {

@@ -8,6 +8,8 @@ export const Commands = {
   inspectModel: 'slayer.inspectModel',
   previewModel: 'slayer.previewModel',
   saveQueryAsModel: 'slayer.saveQueryAsModel',
+  runMeasure: 'slayer.runMeasure',
+  runAtCursor: 'slayer.runAtCursor',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
@@ -20,4 +22,6 @@ export const COMMAND_TITLES: Record<CommandId, string> = {
   'slayer.inspectModel': 'SLayer: Inspect Model',
   'slayer.previewModel': 'SLayer: Preview Model',
   'slayer.saveQueryAsModel': 'SLayer: Save Query as Model',
+  'slayer.runMeasure': 'SLayer: Run Measure',
+  'slayer.runAtCursor': 'SLayer: Run the Query, Stage or Measure at the Cursor',
 };

@@ -1,6 +1,6 @@
 /**
  * Query results as CSV files. One encoder for every place that exports
- * (the CLI's --format csv now, the results view's export next), so the same
+ * (the CLI's --format csv and json, the results view's export), so the same
  * rows give the same bytes wherever they are saved.
  */
 
@@ -32,4 +32,15 @@ function plainText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value);
+}
+
+/** The JSON the CLI's `--format json` prints and the results view saves: SLayer's response keys. */
+export function toJson(result: {
+  columns: readonly string[];
+  data: readonly ExportRow[];
+  row_count: number;
+  sql: string;
+}): string {
+  const { columns, data, row_count, sql } = result;
+  return `${JSON.stringify({ columns, data, row_count, sql }, null, 2)}\n`;
 }

@@ -27,6 +27,12 @@ export interface RunQueryParams {
   dryRun?: boolean;
   /** In a query list, run this stage (0-based) as the root, with its named siblings; default: the list's root. */
   stage?: number;
+  /**
+   * Return only the first `pageSize` rows, and keep all of them (up to
+   * slayer.previewMaxRows) on the server under `result_id` for fetchPage and
+   * exportResult. Without it, `data` holds every row.
+   */
+  pageSize?: number;
 }
 
 export interface PreviewModelParams {
@@ -34,6 +40,21 @@ export interface PreviewModelParams {
   /** A query-backed model's stage (0-based) to run instead of the whole model: the stages up to it. */
   stage?: number;
   dryRun?: boolean;
+  /** As RunQueryParams.pageSize. */
+  pageSize?: number;
+}
+
+/** SLayer's number format of a field (`format:` on a measure or column). */
+export interface FieldFormat {
+  type: 'percent' | 'currency' | 'integer' | 'float';
+  precision?: number;
+  symbol?: string;
+}
+
+/** SLayer's response `attributes`: labels and number formats by result key. */
+export interface ResultAttributes {
+  dimensions: Record<string, { label?: string; format?: FieldFormat }>;
+  measures: Record<string, { label?: string; format?: FieldFormat }>;
 }
 
 /** SLayer's response shape (`model.column` keys), plus whether the preview cap cut rows. */
@@ -45,6 +66,69 @@ export interface QueryResult {
   truncated: boolean;
   /** Milliseconds from request to rows, for the results view. */
   millis: number;
+  attributes: ResultAttributes;
+  /** The datasource the query ran on (or, dry, would run on). */
+  data_source: string;
+  /** With `pageSize`: the server keeps the rows under this id; `data` is the first page of `row_count`. */
+  result_id?: string;
+}
+
+/** One column of a kept result's sort order. */
+export interface SortKey {
+  column: string;
+  direction: 'asc' | 'desc';
+}
+
+/** Rows `offset`… of a kept result (see RunQueryParams.pageSize), in `sort` order (NULLs last). */
+export interface FetchPageParams {
+  resultId: string;
+  offset: number;
+  limit: number;
+  sort?: SortKey[];
+}
+
+export interface FetchPageResult {
+  rows: Record<string, unknown>[];
+  offset: number;
+  row_count: number;
+}
+
+/**
+ * Every row of a kept result, in `sort` order, as the file a user saves:
+ * CSV exactly as `slayer-ls query --format csv` writes it, JSON as `--format json`.
+ */
+export interface ExportResultParams {
+  resultId: string;
+  format: 'csv' | 'json';
+  sort?: SortKey[];
+}
+
+export interface ExportResultResult {
+  text: string;
+  row_count: number;
+}
+
+/**
+ * Runs a model's saved measure by the model's default time dimension (or
+ * overall when it has none); the measure's code lens then shows the last value.
+ */
+export interface RunMeasureParams {
+  uri: string;
+  measure: string;
+  pageSize?: number;
+}
+
+/** Where the cursor is: the query, stage or measure under it decides what Ctrl/Cmd+Enter runs. */
+export interface RunAtCursorParams {
+  uri: string;
+  position: { line: number; character: number };
+  pageSize?: number;
+}
+
+export interface RunAtCursorResult {
+  /** What ran, for the results view's title ("orders.yaml · revenue"). */
+  title: string;
+  result: QueryResult;
 }
 
 /** Profiles the model defined in `uri` (or `model` of the same storage root): row count and column samples. */
@@ -90,6 +174,10 @@ export interface RequestMap {
   'slayer/saveQueryAsModel': { params: SaveQueryAsModelParams; result: SaveQueryAsModelResult };
   /** A model file's first rows: a table model's distinct rows over its columns, a query-backed model's result. */
   'slayer/previewModel': { params: PreviewModelParams; result: QueryResult };
+  'slayer/fetchPage': { params: FetchPageParams; result: FetchPageResult };
+  'slayer/exportResult': { params: ExportResultParams; result: ExportResultResult };
+  'slayer/runMeasure': { params: RunMeasureParams; result: QueryResult };
+  'slayer/runAtCursor': { params: RunAtCursorParams; result: RunAtCursorResult };
 }
 
 export interface NotificationMap {
@@ -101,6 +189,8 @@ export interface NotificationMap {
    * a client that says nothing (any editor but VS Code) is trusted.
    */
   'slayer/workspaceTrust': { trusted: boolean };
+  /** Client to server: the results view no longer shows this kept result; its rows can go. */
+  'slayer/releaseResult': { resultId: string };
 }
 
 export type RequestMethod = keyof RequestMap;
@@ -115,11 +205,16 @@ export const Requests = {
   inspect: 'slayer/inspect',
   saveQueryAsModel: 'slayer/saveQueryAsModel',
   previewModel: 'slayer/previewModel',
+  fetchPage: 'slayer/fetchPage',
+  exportResult: 'slayer/exportResult',
+  runMeasure: 'slayer/runMeasure',
+  runAtCursor: 'slayer/runAtCursor',
 } as const satisfies Record<string, RequestMethod>;
 
 export const Notifications = {
   indexed: 'slayer/indexed',
   workspaceTrust: 'slayer/workspaceTrust',
+  releaseResult: 'slayer/releaseResult',
 } as const satisfies Record<string, NotificationMethod>;
 
 /** The key of `initializationOptions` that carries VS Code's workspace trust at start. */

@@ -10,7 +10,7 @@ export interface SlayerSettings {
   warnOnUnknownFields: boolean;
   /** Folders skipped while discovering storage roots. */
   exclude: string[];
-  /** Rows a query preview fetches at most; the results view says when more existed. */
+  /** Rows a run keeps at most (the results view pages, sorts and exports them); the view says when more existed. */
   previewMaxRows: number;
   /** Refresh engine-managed cache fields (query-backed `columns`, column samples) in model files. */
   writeBack: boolean;
@@ -23,7 +23,12 @@ export interface SlayerSettings {
   hover: { timeLimitMs: number; cacheTtlSeconds: number };
   /** `slayer.query.timeLimitSeconds`: a run (Run query) past this is stopped in the database; 0 means no limit. */
   query: { timeLimitSeconds: number };
+  /** `slayer.measureLens.granularity`: the period a saved measure's ▶ Run lens groups by (its model's default time dimension). */
+  measureLens: { granularity: MeasureLensGranularity };
 }
+
+export const MEASURE_LENS_GRANULARITIES = ['day', 'week', 'month', 'quarter', 'year'] as const;
+export type MeasureLensGranularity = (typeof MEASURE_LENS_GRANULARITIES)[number];
 
 export const SETTINGS_SECTION = 'slayer';
 
@@ -31,11 +36,12 @@ export const DEFAULT_SETTINGS: SlayerSettings = {
   storageRoots: [],
   warnOnUnknownFields: true,
   exclude: ['**/node_modules/**', '**/.git/**', '**/target/**', '**/dbt_packages/**', '**/.venv/**'],
-  previewMaxRows: 500,
+  previewMaxRows: 10_000,
   writeBack: true,
   format: { enable: true },
   hover: { timeLimitMs: 1500, cacheTtlSeconds: 300 },
   query: { timeLimitSeconds: 300 },
+  measureLens: { granularity: 'month' },
 };
 
 /** Accepts whatever the client sent and keeps only well-typed values. */
@@ -60,6 +66,11 @@ export function normalizeSettings(raw: unknown): SlayerSettings {
       timeLimitSeconds:
         nonNegativeInteger(valueAt(source['query'], 'timeLimitSeconds')) ?? DEFAULT_SETTINGS.query.timeLimitSeconds,
     },
+    measureLens: {
+      granularity:
+        oneOf(valueAt(source['measureLens'], 'granularity'), MEASURE_LENS_GRANULARITIES) ??
+        DEFAULT_SETTINGS.measureLens.granularity,
+    },
   };
 }
 
@@ -76,6 +87,10 @@ function booleanAt(section: unknown, key: string): boolean | undefined {
 function stringArray(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter((item): item is string => typeof item === 'string');
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T | undefined {
+  return allowed.find((item) => item === value);
 }
 
 function nonNegativeInteger(value: unknown): number | undefined {

@@ -11,7 +11,7 @@ import { Database } from 'node-sqlite3-wasm';
 import { CancellationTokenSource, ResponseError } from 'vscode-languageserver-protocol';
 import { RpcErrorCode } from '../../shared/src/errors';
 import { Requests, sendTypedRequest } from '../../shared/src/protocol';
-import { makeStorageRoot, type FixtureRoot } from '../support/fixtures';
+import { DRIVER_SOURCES, makeThreeDriverRoot, type FixtureRoot } from '../support/fixtures';
 import { TestClient } from '../support/lsp-client';
 import { postgresUrl, withPostgres } from '../support/postgres';
 
@@ -34,14 +34,9 @@ describe('cancelling a run on every driver', () => {
 
   before(async () => {
     const url = await postgresUrl();
-    root = makeStorageRoot({
-      'datasources/lite.yaml': 'name: lite\ntype: sqlite\ndatabase: lite.db\n',
-      'datasources/duck.yaml': 'name: duck\ntype: duckdb\ndatabase: duck.duckdb\n',
-      'datasources/pg.yaml': `name: pg\ntype: postgres\nconnection_string: ${url}\n`,
-    });
+    root = makeThreeDriverRoot(url);
     new Database(root.file('lite.db')).close();
-    const sources: Record<Driver, string> = { sqlite: 'lite', duckdb: 'duck', postgres: 'pg' };
-    for (const [driver, dataSource] of Object.entries(sources) as [Driver, string][]) {
+    for (const [driver, dataSource] of Object.entries(DRIVER_SOURCES) as [Driver, string][]) {
       root.write(`models/${dataSource}/slow_${driver}.yaml`, modelYaml(`slow_${driver}`, dataSource, SLOW_SQL[driver]));
       root.write(
         `models/${dataSource}/fast_${driver}.yaml`,

@@ -165,7 +165,7 @@ describe('slayer/runQuery over stdio', () => {
     );
   });
 
-  test('query files get Run query and SQL code lenses, model files Preview and Inspect, datasources none', async () => {
+  test('query files get Run query and SQL code lenses, model files Preview, Inspect and Run per measure, datasources none', async () => {
     const lenses = await client.connection.sendRequest(CodeLensRequest.type, {
       textDocument: { uri: uriOf('queries/by_region.query.yaml') },
     });
@@ -184,6 +184,8 @@ describe('slayer/runQuery over stdio', () => {
       [
         [Commands.previewModel, [uriOf('models/shop/orders.yaml')]],
         [Commands.inspectModel, [uriOf('models/shop/orders.yaml')]],
+        [Commands.runMeasure, [uriOf('models/shop/orders.yaml'), 'revenue']],
+        [Commands.runMeasure, [uriOf('models/shop/orders.yaml'), 'regions_seen']],
       ],
     );
     const none = await client.connection.sendRequest(CodeLensRequest.type, {

@@ -71,3 +71,16 @@ export function makeShop(): FixtureRoot {
     'models/shop/orders.yaml': ORDERS_MODEL,
   });
 }
+
+/** The data source each driver's tests use in a three-driver root (see makeThreeDriverRoot). */
+export const DRIVER_SOURCES = { sqlite: 'lite', duckdb: 'duck', postgres: 'pg' } as const;
+
+/** A storage root with one datasource per driver: SQLite `lite.db`, DuckDB `duck.duckdb`, and the given Postgres. */
+export function makeThreeDriverRoot(postgresUrl: string, files: Record<string, string> = {}): FixtureRoot {
+  return makeStorageRoot({
+    'datasources/lite.yaml': 'name: lite\ntype: sqlite\ndatabase: lite.db\n',
+    'datasources/duck.yaml': 'name: duck\ntype: duckdb\ndatabase: duck.duckdb\n',
+    'datasources/pg.yaml': `name: pg\ntype: postgres\nconnection_string: ${postgresUrl}\n`,
+    ...files,
+  });
+}

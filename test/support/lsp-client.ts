@@ -31,6 +31,8 @@ export class TestClient {
   private readonly waiters: Array<() => void> = [];
   readonly indexed: NotificationMap['slayer/indexed'][] = [];
   readonly logs: string[] = [];
+  /** How often the server asked for code lenses again (workspace/codeLens/refresh). */
+  codeLensRefreshes = 0;
   /** What the server announced; a capability it omits is a feature an editor never asks for. */
   initializeResult: InitializeResult | undefined;
   private readonly versions = new Map<string, number>();
@@ -71,6 +73,11 @@ export class TestClient {
     connection.onNotification('window/logMessage', (params: { message: string }) => client.logs.push(params.message));
     connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => settings));
     connection.onRequest('window/workDoneProgress/create', () => null);
+    connection.onRequest('workspace/codeLens/refresh', () => {
+      client.codeLensRefreshes++;
+      client.wake();
+      return null;
+    });
     connection.onNotification('$/progress', (params: { value: { kind?: string; message?: string } }) => {
       client.progress.push(params.value);
     });
@@ -79,7 +86,10 @@ export class TestClient {
       processId: process.pid,
       rootUri: pathToFileURL(workspace).toString(),
       workspaceFolders: [{ uri: pathToFileURL(workspace).toString(), name: 'ws' }],
-      capabilities: { workspace: { configuration: true }, window: { workDoneProgress: true } },
+      capabilities: {
+        workspace: { configuration: true, codeLens: { refreshSupport: true } },
+        window: { workDoneProgress: true },
+      },
       initializationOptions: settings,
     });
     await connection.sendNotification(InitializedNotification.type, {});

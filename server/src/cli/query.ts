@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
-import { toCsv } from '../../../shared/src/export';
+import { toCsv, toJson } from '../../../shared/src/export';
 import { parseSlayerDocument } from '../engine/document';
 import { executeQuery, storedQueryOf } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
@@ -161,7 +161,7 @@ async function runQuery(args: ParsedArgs, folder: string): Promise<SlayerRespons
 
 function formatted(response: SlayerResponse, format: Format): string {
   if (format === 'csv') return toCsv(response.columns, response.data);
-  if (format === 'json') return `${JSON.stringify(jsonOutput(response), null, 2)}\n`;
+  if (format === 'json') return toJson(response);
   return formatResponse(response);
 }
 
@@ -174,10 +174,6 @@ function writeOutput(file: string, text: string, response: SlayerResponse, err: 
   }
   const rows = `${response.row_count} row${response.row_count === 1 ? '' : 's'}`;
   err.write(`Wrote ${rows} to ${file}.\n`);
-}
-
-function jsonOutput(response: SlayerResponse): Pick<SlayerResponse, 'columns' | 'data' | 'row_count' | 'sql'> {
-  return { columns: response.columns, data: response.data, row_count: response.row_count, sql: response.sql };
 }
 
 function formatResponse(response: SlayerResponse): string {

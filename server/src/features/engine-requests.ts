@@ -18,7 +18,8 @@ import { hoverDeclaration, hoverModelFile, type HoverAnswer, type HoverOptions }
 import { LiveCache } from './live-cache';
 import { revisionOf } from '../storage/revision';
 import type { Declaration } from '../engine/names/model';
-import { previewModelFile, runQueryFile } from './run-query';
+import { latestValue, previewModelFile, runMeasureFile, runQueryFile, type RunQueryRequest } from './run-query';
+import { ResultStore } from './result-store';
 import { stripBom } from '../engine/schema/source';
 
 export interface EngineRequestHost {
@@ -31,6 +32,23 @@ export interface EngineRequestHost {
   /** The declaration a name used at `offset` means (not a declaration itself: that file hovers its own). */
   usedNameAt(file: string, offset: number): Declaration | undefined;
   log(message: string): void;
+}
+
+export interface RunOptions {
+  dryRun: boolean;
+  signal: AbortSignal;
+  stage?: number | undefined;
+  pageSize?: number | undefined;
+}
+
+export interface MeasureValue {
+  value: unknown;
+  /** Epoch milliseconds. */
+  at: number;
+}
+
+function measureKey(file: string, measure: string): string {
+  return `${file}\0${measure}`;
 }
 
 const RESTRICTED_REASON = 'Restricted Mode (this workspace is not trusted), so no database is reached';
@@ -63,6 +81,9 @@ export class EngineRequests {
   private readonly pendingWrites = new Set<NodeJS.Timeout>();
   /** Hovers' live values, so a hover on unchanged data never waits for the database. */
   private readonly liveValues = new LiveCache();
+  /** Rows of recent runs, for the results view's paging, sorting and export. */
+  readonly results = new ResultStore();
+  private readonly measureValues = new Map<string, MeasureValue>();
 
   engineFor(root: string): EngineHost {
     let pool = this.pools.get(root);
@@ -116,30 +137,54 @@ export class EngineRequests {
     }
   }
 
-  async runQuery(
-    file: string,
-    options: { dryRun: boolean; signal: AbortSignal; stage?: number | undefined },
-  ): Promise<QueryResult> {
-    const result = await runQueryFile(this.host.index, (root) => this.engineFor(root), {
-      file,
-      ...options,
-      maxRows: this.host.settings().previewMaxRows,
-    });
+  async runQuery(file: string, options: RunOptions): Promise<QueryResult> {
+    const result = await runQueryFile(this.host.index, (root) => this.engineFor(root), this.runRequest(file, options));
     const state = this.host.index.get(file);
     if (!options.dryRun && state?.root) await this.refreshAfterQuery(state.root, state.parsed.queries ?? []);
-    return result;
+    return this.paged(result, options.pageSize);
   }
 
   /** A model file's first rows (see previewModelFile), capped like a query run. */
-  previewModel(
-    file: string,
-    options: { dryRun: boolean; signal: AbortSignal; stage?: number | undefined },
-  ): Promise<QueryResult> {
-    return previewModelFile(this.host.index, (root) => this.engineFor(root), {
-      file,
-      ...options,
-      maxRows: this.host.settings().previewMaxRows,
+  async previewModel(file: string, options: RunOptions): Promise<QueryResult> {
+    const result = await previewModelFile(
+      this.host.index,
+      (root) => this.engineFor(root),
+      this.runRequest(file, options),
+    );
+    return this.paged(result, options.pageSize);
+  }
+
+  /** A saved measure by its model's default time dimension; its lens then shows the latest value. */
+  async runMeasure(file: string, measure: string, options: RunOptions): Promise<QueryResult> {
+    const result = await runMeasureFile(this.host.index, (root) => this.engineFor(root), {
+      ...this.runRequest(file, options),
+      measure,
+      granularity: this.host.settings().measureLens.granularity,
     });
+    this.measureValues.set(measureKey(file, measure), { value: latestValue(result), at: Date.now() });
+    return this.paged(result, options.pageSize);
+  }
+
+  /** The value a measure's lens last showed, and when it was computed. */
+  lastMeasureValue(file: string, measure: string): MeasureValue | undefined {
+    return this.measureValues.get(measureKey(file, measure));
+  }
+
+  private runRequest(file: string, options: RunOptions): RunQueryRequest {
+    return {
+      file,
+      dryRun: options.dryRun,
+      signal: options.signal,
+      stage: options.stage,
+      maxRows: this.host.settings().previewMaxRows,
+    };
+  }
+
+  /** With a page size, the rows stay here (see ResultStore) and the reply carries the first page. */
+  private paged(result: QueryResult, pageSize: number | undefined): QueryResult {
+    if (pageSize === undefined || result.data.length === 0) return result;
+    const resultId = this.results.keep(result);
+    return { ...result, data: result.data.slice(0, pageSize), result_id: resultId };
   }
 
   /** Running a query reads its query-backed sources: their caches are refreshed, as SLayer does. */

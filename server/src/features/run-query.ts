@@ -2,7 +2,7 @@ import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { QueryResult } from '../../../shared/src/protocol';
 import { executeQuery, modelStages, type EngineHost } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
-import type { ModelDef, QueryDef } from '../engine/schema/types';
+import type { ModelDef, QueryDef, TimeGranularity } from '../engine/schema/types';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
 
 export interface RunQueryRequest {
@@ -55,6 +55,84 @@ export async function previewModelFile(
   if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
   const stages = model.source_queries ? stagesUpTo(modelStages(model), request.stage) : [previewQuery(model)];
   return runTimed(stages, engineFor(state.root ?? ''), request, model.data_source || undefined);
+}
+
+/**
+ * A saved measure by the model's default time dimension at `granularity`
+ * (overall when the model has none), as its code lens runs it.
+ */
+export async function runMeasureFile(
+  index: WorkspaceIndex,
+  engineFor: (root: string) => EngineHost,
+  request: RunQueryRequest & { measure: string; granularity: TimeGranularity },
+): Promise<QueryResult> {
+  const state = index.get(request.file);
+  const model = state?.classified.kind === 'model' ? state.parsed.model : undefined;
+  if (!state || !model?.name) {
+    throw new SlayerError(ErrorCode.InvalidInput, `${request.file} is not a model file of a storage root.`);
+  }
+  if (!model.measures.some((measure) => measure.name === request.measure)) {
+    throw new SlayerError(ErrorCode.NotFound, `Model '${model.name}' has no saved measure '${request.measure}'.`);
+  }
+  const error = firstError(state);
+  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
+  const query = measureQuery(model, request.measure, request.granularity);
+  return runTimed([query], engineFor(state.root ?? ''), request, model.data_source || undefined);
+}
+
+function measureQuery(model: ModelDef, measure: string, granularity: TimeGranularity): QueryDef {
+  const time = model.default_time_dimension;
+  return {
+    version: 3,
+    source_model: { kind: 'name', name: model.name },
+    measures: [{ formula: measure }],
+    ...(time ? { time_dimensions: [{ dimension: { name: time }, granularity }] } : {}),
+    whole_periods_only: false,
+    distinct_dimension_values: true,
+  };
+}
+
+/**
+ * The value a measure's lens shows: the measure (the response's last column)
+ * in the latest period, or the one overall row. Undefined when there are no rows.
+ */
+export function latestValue(result: QueryResult): unknown {
+  const measureKey = result.columns[result.columns.length - 1];
+  const timeKey = result.columns.length > 1 ? result.columns[0] : undefined;
+  if (measureKey === undefined || result.data.length === 0) return undefined;
+  // Time values come back as ISO 8601 text (see normaliseTimeValue), which sorts as time does.
+  const timeOf = (row: Record<string, unknown> | undefined): string => {
+    const value = timeKey === undefined ? undefined : row?.[timeKey];
+    return typeof value === 'string' ? value : '';
+  };
+  let latest = result.data[0];
+  for (const row of result.data) if (timeOf(row) > timeOf(latest)) latest = row;
+  return latest?.[measureKey];
+}
+
+/** What Ctrl/Cmd+Enter runs at a place in a file. */
+export type RunTarget =
+  { kind: 'query'; stage?: number } | { kind: 'model'; stage?: number } | { kind: 'measure'; name: string };
+
+/**
+ * The query or stage, or the model, stage or saved measure, under `offset`:
+ * the innermost of them, so the cursor in a stage's filter runs that stage.
+ */
+export function runTargetAt(state: FileState, offset: number): RunTarget {
+  const path = state.parsed.sources.innermostAt(offset)?.path ?? [];
+  if (state.classified.kind === 'query') {
+    const [first] = path;
+    const isStage = state.parsed.queryIsList && typeof first === 'number';
+    return isStage ? { kind: 'query', stage: first } : { kind: 'query' };
+  }
+  const [section, index] = path;
+  const model = state.parsed.model;
+  if (section === 'measures' && typeof index === 'number') {
+    const name = model?.measures[index]?.name;
+    if (name) return { kind: 'measure', name };
+  }
+  if (section === 'source_queries' && typeof index === 'number') return { kind: 'model', stage: index };
+  return { kind: 'model' };
 }
 
 function firstError(state: FileState): string | undefined {
@@ -122,5 +200,7 @@ function resultOf(response: SlayerResponse, started: number): QueryResult {
     sql: response.sql,
     truncated: response.truncated ?? false,
     millis: Math.round(performance.now() - started),
+    attributes: response.attributes,
+    data_source: response.data_source ?? '',
   };
 }

@@ -92,14 +92,15 @@ export async function executeQuery(
   const dialect = dialectFor(dialectOf(datasource));
   const catalog = new StageCatalog(host.catalog, dialect, stageVariables(options, root), named, [], {}, prefer);
   const plan = planQuery(root, catalog, { dialect, ...(options.variables ? { variables: options.variables } : {}) });
-  if (options.dryRun) return shapeResponse(plan.fields, [], plan.sql, false);
+  const ranOn = { data_source: datasource.name };
+  if (options.dryRun) return { ...shapeResponse(plan.fields, [], plan.sql, false), ...ranOn };
   const driver = host.openDriver(datasource);
   try {
     const result = await driver.run(plan.sql, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
     });
-    return shapeResponse(plan.fields, result.rows, plan.sql, result.truncated);
+    return { ...shapeResponse(plan.fields, result.rows, plan.sql, result.truncated), ...ranOn };
   } finally {
     await driver.close();
   }

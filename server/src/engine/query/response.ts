@@ -16,6 +16,8 @@ export interface SlayerResponse {
   attributes: { dimensions: Record<string, FieldMetadata>; measures: Record<string, FieldMetadata> };
   /** Ours: true when the preview row cap cut the result short. */
   truncated?: boolean;
+  /** Ours: the datasource the query ran on (or, dry, would run on). */
+  data_source?: string;
 }
 
 const COARSE_GRAINS = new Set(['day', 'week', 'week_sunday', 'month', 'quarter', 'year']);

@@ -4,6 +4,8 @@
  * reads in YAML is what the code says.
  */
 
+import type { FieldFormat } from '../../../../shared/src/protocol';
+
 export const DATA_TYPES = ['TEXT', 'INT', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP'] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
@@ -20,11 +22,8 @@ export const TIME_GRANULARITIES = [
 ] as const;
 export type TimeGranularity = (typeof TIME_GRANULARITIES)[number];
 
-export interface NumberFormat {
-  type: 'percent' | 'currency' | 'integer' | 'float';
-  precision?: number;
-  symbol?: string;
-}
+/** SLayer's `format:`; the protocol declares it, since the results view formats numbers by it. */
+export type NumberFormat = FieldFormat;
 
 export interface ColumnDef {
   name: string;
