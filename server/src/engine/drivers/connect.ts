@@ -173,7 +173,7 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
       return lazyDriver('postgres', () => newPostgres(config, schema, redact));
     }
     if (target.kind === 'sqlite') return new SqliteDriver(target.file, redact);
-    return lazyDriver('duckdb', () => newDuckDb(target.file, redact));
+    return lazyDriver('duckdb', () => newDuckDb(ds.name, target.file, redact));
   } catch (error) {
     if (error instanceof SlayerError) throw new SlayerError(error.code, redact(error.message));
     throw error;
@@ -192,14 +192,63 @@ function lazyDriver(dialect: Driver['dialect'], load: () => Promise<Driver>): Dr
     dialect,
     run: async (sql, options) => (await driver()).run(sql, options),
     close: async () => {
-      if (loaded) await (await loaded).close();
+      // A driver that never loaded has nothing to close; its run already reported why.
+      const started = await loaded?.catch(() => undefined);
+      await started?.close();
     },
   };
 }
 
-async function newDuckDb(file: string, redact: Redactor): Promise<Driver> {
-  const module: { DuckDbDriver: typeof DuckDbDriver } = await import('./duckdb.js');
+async function newDuckDb(datasource: string, file: string, redact: Redactor): Promise<Driver> {
+  let module: { DuckDbDriver: typeof DuckDbDriver };
+  try {
+    module = await import('./duckdb.js');
+  } catch (error) {
+    throw duckDbLoadError(error, datasource) ?? error;
+  }
   return new module.DuckDbDriver(file, redact);
+}
+
+/**
+ * The platforms with a platform build (a VSIX holding their DuckDB binding), named as VS Code targets;
+ * scripts/package.mjs builds one for each of the same names.
+ */
+export const DUCKDB_TARGETS: readonly string[] = [
+  'linux-x64',
+  'linux-arm64',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64',
+];
+
+/**
+ * The error for a DuckDB that cannot load because its native binding is not installed: the universal VSIX ships
+ * none, and a platform VSIX only its own. Undefined for any other failure. The binding DuckDB's loader asked
+ * for names the platform it needs (`linux-x64-musl` on Alpine); `platform` and `arch` stand in when it names none.
+ */
+export function duckDbLoadError(
+  error: unknown,
+  datasource: string,
+  platform: string = process.platform,
+  arch: string = process.arch,
+): SlayerError | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  const missing =
+    (error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND'
+      ? /^Cannot find module '(@duckdb\/[^']+)'/.exec(message)?.[1]
+      : undefined;
+  // DuckDB's loader says this for a platform it has no binding package for at all.
+  const unknownPlatform = message.startsWith('Error loading duckdb native binding');
+  if (missing === undefined && !unknownPlatform) return undefined;
+  const needed = /^@duckdb\/node-bindings-([^/]+)\//.exec(missing ?? '')?.[1] ?? `${platform}-${arch}`;
+  const advice = DUCKDB_TARGETS.includes(needed)
+    ? `DuckDB needs the platform build of SLayer Studio, and this build has no DuckDB for ${needed}: ` +
+      `install slayer-studio-${needed}.vsix (or the Marketplace's build for your platform).`
+    : `SLayer Studio has no DuckDB build for ${needed} (there is one for ${DUCKDB_TARGETS.join(', ')}).`;
+  return new SlayerError(
+    ErrorCode.UnsupportedDatasource,
+    `Datasource '${datasource}': ${advice} SQLite and Postgres datasources work in every build.`,
+  );
 }
 
 async function newPostgres(config: ClientConfig, schema: string | undefined, redact: Redactor): Promise<Driver> {
