@@ -49,6 +49,20 @@ export default tseslint.config(
     },
   },
   {
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The results view runs in a browser; it talks to the extension by message.' },
+          ],
+          patterns: [{ group: ['**/server/**', '**/client/**'], message: 'The webview imports only shared/.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['shared/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -35,5 +35,18 @@ await Promise.all([
     entryPoints: ['server/src/engine/drivers/sqlite-worker.ts'],
     outfile: 'dist/sqlite-worker.js',
   }),
+  // The results view runs in a webview (a browser): its libraries are bundled, nothing is fetched.
+  build({
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+    sourcemap: !production,
+    logLevel: 'warning',
+    entryPoints: { results: 'webview/src/results.ts', 'results-style': 'webview/src/results.css' },
+    outdir: 'dist/webview',
+    loader: { '.woff': 'empty', '.woff2': 'empty', '.ttf': 'empty', '.svg': 'dataurl', '.png': 'dataurl' },
+  }),
 ]);
 await chmod('dist/slayer-ls.js', 0o755);

@@ -142,6 +142,8 @@ async function pack(stage, target) {
     // Pure-JS dependencies are bundled into dist/*.js; .vscodeignore lets only the database engines' packages through.
     dependencies: true,
     allowMissingRepository: true,
+    // The README's screenshots are relative paths; there is no repository URL to rewrite them against.
+    rewriteRelativeLinks: false,
   });
   report(vsixPath, started);
   return vsixPath;

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import {
   LanguageClient,
+  ResponseError,
   TransportKind,
   type LanguageClientOptions,
   type ServerOptions,
@@ -17,13 +18,17 @@ import {
 } from '../../shared/src/protocol';
 import { SETTINGS_SECTION } from '../../shared/src/settings';
 import { registerLanguageGuard } from './language-guard';
-import { ResultsPanel } from './results-panel';
+import { ErrorCode, type SlayerErrorData } from '../../shared/src/errors';
+import type { RunSource, ToView } from '../../shared/src/results-messages';
+import { RESULTS_VIEW_TYPE, ResultsPanels } from './results-panel';
 import { CompiledSqlDocuments, SQL_SCHEME } from './sql-view';
 import { SlayerStatus } from './status';
 
 let client: LanguageClient | undefined;
+let results: ResultsPanels;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  results = new ResultsPanels(context.extensionUri, () => client, run);
   const output = vscode.window.createOutputChannel('SLayer', { log: true });
   const status = new SlayerStatus();
   context.subscriptions.push(output, status, sqlDocuments);
@@ -54,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
-  results.dispose();
+  results?.dispose();
   await client?.stop();
   client = undefined;
 }
@@ -104,11 +109,17 @@ function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOu
       previewModel(uri, stage),
     ),
     vscode.commands.registerCommand(Commands.saveQueryAsModel, () => saveActiveQueryAsModel()),
+    vscode.commands.registerCommand(Commands.runMeasure, (uri?: unknown, measure?: unknown) =>
+      runMeasure(uri, measure),
+    ),
+    vscode.commands.registerCommand(Commands.runAtCursor, () => runAtCursor()),
+    vscode.window.registerWebviewPanelSerializer(RESULTS_VIEW_TYPE, results),
   );
 }
 
-const results = new ResultsPanel();
 const sqlDocuments = new CompiledSqlDocuments();
+/** Rows the results view shows at first; the rest are fetched as the user scrolls. */
+const FIRST_PAGE = 200;
 
 /** The file a command is for: the code lens's argument, else the active editor's. */
 function fileOf(argument: unknown): string | undefined {
@@ -121,9 +132,10 @@ function stageOf(argument: unknown): { stage?: number } {
   return typeof argument === 'number' ? { stage: argument } : {};
 }
 
-function titleOf(uri: string, stage: { stage?: number }): string {
-  const name = uri.split('/').pop() ?? uri;
-  return stage.stage === undefined ? name : `${name} · stage ${stage.stage + 1}`;
+function titleOf(source: RunSource): string {
+  const name = source.uri.split('/').pop() ?? source.uri;
+  if (source.measure !== undefined) return `${name} · ${source.measure}`;
+  return source.stage === undefined ? name : `${name} · stage ${source.stage + 1}`;
 }
 
 /**
@@ -149,61 +161,112 @@ async function showSql(argument: unknown, stageArgument?: unknown): Promise<void
   }
 }
 
-/** Runs the given query file (from the code lens) or the active editor's, with a cancellable progress notification. */
+/** Runs the given query file (from the code lens) or the active editor's. */
 async function runQuery(argument: unknown, stageArgument?: unknown): Promise<void> {
   const uri = fileOf(argument);
   if (!client || !uri) {
     await vscode.window.showWarningMessage('Open a *.query.yaml file to run it.');
     return;
   }
-  const stage = stageOf(stageArgument);
-  await showRun(titleOf(uri, stage), 'Running', (token) =>
-    client?.sendRequest(Requests.runQuery, { uri, ...stage }, token),
-  );
+  await run({ kind: 'query', uri, ...stageOf(stageArgument) });
 }
 
 /** A model's first rows (a query-backed model's result, or one of its stages') in the results view. */
 async function previewModel(argument: unknown, stageArgument?: unknown): Promise<void> {
   const uri = fileOf(argument);
-  if (!client || !uri) return;
-  const stage = stageOf(stageArgument);
-  await showRun(titleOf(uri, stage), 'Previewing', (token) =>
-    client?.sendRequest(Requests.previewModel, { uri, ...stage }, token),
-  );
+  if (uri) await run({ kind: 'preview', uri, ...stageOf(stageArgument) });
 }
 
-/** A request for rows, under a cancellable progress notification; rows or the error go to the results view. */
+async function runMeasure(argument: unknown, measure: unknown): Promise<void> {
+  const uri = fileOf(argument);
+  if (uri && typeof measure === 'string') await run({ kind: 'measure', uri, measure });
+}
+
+/** Ctrl/Cmd+Enter: the query, stage or measure under the cursor, from the editor's unsaved text. */
+async function runAtCursor(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!client || !editor) return;
+  const uri = editor.document.uri.toString();
+  try {
+    const position = { line: editor.selection.active.line, character: editor.selection.active.character };
+    const target = await sendTypedRequest(client, Requests.runTargetAt, { uri, position });
+    if (target.kind === 'measure') await run({ kind: 'measure', uri, measure: target.measure });
+    else await run({ kind: target.kind, uri, ...(target.stage === undefined ? {} : { stage: target.stage }) });
+  } catch (error) {
+    await vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Runs (or re-runs, from the results view) what `source` says. */
+function run(source: RunSource): Promise<void> {
+  if (source.kind === 'inspect') return inspectModel(source.uri);
+  const stage = source.stage === undefined ? {} : { stage: source.stage };
+  const paging = { pageSize: FIRST_PAGE };
+  const request = (token: vscode.CancellationToken): Promise<QueryResult> | undefined => {
+    if (source.kind === 'measure') {
+      return client?.sendRequest(
+        Requests.runMeasure,
+        { uri: source.uri, measure: source.measure ?? '', ...paging },
+        token,
+      );
+    }
+    const method = source.kind === 'query' ? Requests.runQuery : Requests.previewModel;
+    return client?.sendRequest(method, { uri: source.uri, ...stage, ...paging }, token);
+  };
+  const verb = source.kind === 'preview' ? 'Previewing' : 'Running';
+  return showRun(source, verb, request);
+}
+
+/**
+ * A request for rows under a cancellable progress notification. The results
+ * view shows the rows, the error (with the engine's caret and suggestion),
+ * or that the run was cancelled.
+ */
 async function showRun(
-  title: string,
+  source: RunSource,
   verb: string,
-  request: (token: vscode.CancellationToken) => Promise<unknown> | undefined,
+  request: (token: vscode.CancellationToken) => Promise<QueryResult> | undefined,
 ): Promise<void> {
+  const title = titleOf(source);
+  results.post({ type: 'running', title, source });
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `${verb} ${title}`, cancellable: true },
     async (_progress, token) => {
       try {
         const result = await request(token);
-        if (result) results.show(title, result as QueryResult);
+        if (result) results.post({ type: 'result', title, source, result });
       } catch (error) {
-        if (token.isCancellationRequested) return;
-        results.showError(title, error instanceof Error ? error.message : String(error));
+        results.post(failureMessage(error, title, source, token.isCancellationRequested));
       }
     },
   );
 }
 
+function failureMessage(
+  error: unknown,
+  title: string,
+  source: RunSource,
+  cancelled: boolean,
+): ToView & { type: 'error' | 'cancelled' } {
+  const data = error instanceof ResponseError ? (error.data as SlayerErrorData | undefined) : undefined;
+  if (cancelled || data?.code === ErrorCode.Cancelled) return { type: 'cancelled', title, source };
+  const message = error instanceof Error ? error.message : String(error);
+  return { type: 'error', title, source, message, ...(data?.suggestion ? { suggestion: data.suggestion } : {}) };
+}
+
 async function inspectModel(argument: unknown): Promise<void> {
   const uri = fileOf(argument);
   if (!client || !uri) return;
-  const title = uri.split('/').pop() ?? uri;
+  const source: RunSource = { kind: 'inspect', uri };
+  const title = titleOf(source);
   try {
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Inspecting ${title}` },
       () => sendTypedRequest(client as LanguageClient, Requests.inspect, { uri }),
     );
-    results.showInspection(result);
+    results.post({ type: 'inspection', title, source, result });
   } catch (error) {
-    results.showError(title, error instanceof Error ? error.message : String(error));
+    results.post(failureMessage(error, title, source, false));
   }
 }
 

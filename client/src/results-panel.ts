@@ -1,107 +1,181 @@
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { InspectResult, QueryResult } from '../../shared/src/protocol';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { Notifications, Requests, sendTypedRequest } from '../../shared/src/protocol';
+import type { FromView, ResultsViewState, RunSource, ToView } from '../../shared/src/results-messages';
+
+export const RESULTS_VIEW_TYPE = 'slayer.results';
+
+interface Panel {
+  panel: vscode.WebviewPanel;
+  source: RunSource;
+  /** The server-kept rows this panel shows; released when replaced or closed. */
+  resultId?: string;
+  /** Messages wait here until the view's script has loaded and said so. */
+  pending?: ToView[];
+}
 
 /**
- * One results view, reused run after run (as Malloy's is): a table of the
- * rows, the row count and time, and the SQL that produced them. Rendered as
- * static HTML with scripts disabled; every value is escaped.
+ * The results views: one panel per query or model file, reused run after run;
+ * a webview with a strict CSP (scripts by nonce, nothing remote), restored
+ * after a window reload by the serializer without running anything.
  */
-export class ResultsPanel {
-  private panel: vscode.WebviewPanel | undefined;
+export class ResultsPanels implements vscode.WebviewPanelSerializer<ResultsViewState> {
+  private readonly panels = new Map<string, Panel>();
 
-  show(title: string, result: QueryResult): void {
-    const panel = this.ensurePanel();
-    panel.title = `SLayer: ${title}`;
-    panel.webview.html = renderResult(title, result);
-    panel.reveal(vscode.ViewColumn.Beside, true);
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly client: () => LanguageClient | undefined,
+    private readonly rerun: (source: RunSource) => Promise<void>,
+  ) {}
+
+  /** Shows `message` in the source file's panel, creating it if needed. */
+  post(message: Exclude<ToView, { type: 'page' | 'pageFailed' | 'restored' }>): void {
+    const entry = this.panelFor(message.source, message.title);
+    entry.source = message.source;
+    if (message.type !== 'running')
+      this.replaceResult(entry, message.type === 'result' ? message.result.result_id : undefined);
+    entry.panel.title = `SLayer: ${message.title}`;
+    if (entry.pending) entry.pending.push(message);
+    else void entry.panel.webview.postMessage(message);
   }
 
-  showInspection(result: InspectResult): void {
-    const panel = this.ensurePanel();
-    panel.title = `SLayer: ${result.model_name}`;
-    panel.webview.html = renderInspection(result);
-    panel.reveal(vscode.ViewColumn.Beside, true);
-  }
-
-  showError(title: string, message: string): void {
-    const panel = this.ensurePanel();
-    panel.title = `SLayer: ${title}`;
-    panel.webview.html = page(title, `<p class="error">${escapeHtml(message)}</p>`);
-    panel.reveal(vscode.ViewColumn.Beside, true);
+  deserializeWebviewPanel(panel: vscode.WebviewPanel, state: ResultsViewState | undefined): Promise<void> {
+    if (!state?.source) {
+      panel.dispose();
+      return Promise.resolve();
+    }
+    this.adopt(panel, state.source);
+    return Promise.resolve();
   }
 
   dispose(): void {
-    this.panel?.dispose();
+    for (const entry of this.panels.values()) entry.panel.dispose();
   }
 
-  private ensurePanel(): vscode.WebviewPanel {
-    if (this.panel) return this.panel;
-    this.panel = vscode.window.createWebviewPanel(
-      'slayer.results',
-      'SLayer Results',
+  private panelFor(source: RunSource, title: string): Panel {
+    const existing = this.panels.get(source.uri);
+    if (existing) {
+      if (!existing.panel.visible) existing.panel.reveal(undefined, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      RESULTS_VIEW_TYPE,
+      `SLayer: ${title}`,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: false },
+      this.webviewOptions(),
     );
-    this.panel.onDidDispose(() => {
-      this.panel = undefined;
+    return this.adopt(panel, source);
+  }
+
+  private adopt(panel: vscode.WebviewPanel, source: RunSource): Panel {
+    const entry: Panel = { panel, source, pending: [] };
+    this.panels.get(source.uri)?.panel.dispose();
+    this.panels.set(source.uri, entry);
+    panel.webview.options = this.webviewOptions();
+    panel.webview.html = this.html(panel.webview);
+    panel.webview.onDidReceiveMessage((message: FromView) => void this.answer(entry, message));
+    panel.onDidDispose(() => {
+      this.replaceResult(entry, undefined);
+      if (this.panels.get(entry.source.uri) === entry) this.panels.delete(entry.source.uri);
     });
-    return this.panel;
+    return entry;
+  }
+
+  private webviewOptions(): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
+      retainContextWhenHidden: true,
+    };
+  }
+
+  private replaceResult(entry: Panel, resultId: string | undefined): void {
+    if (entry.resultId && entry.resultId !== resultId) {
+      void this.client()?.sendNotification(Notifications.releaseResult, { resultId: entry.resultId });
+    }
+    entry.resultId = resultId;
+  }
+
+  private async answer(entry: Panel, message: FromView): Promise<void> {
+    switch (message.type) {
+      case 'ready': {
+        const pending = entry.pending ?? [];
+        entry.pending = undefined;
+        for (const queued of pending) await entry.panel.webview.postMessage(queued);
+        return;
+      }
+      case 'fetchPage':
+        return this.fetchPage(entry, message);
+      case 'export':
+        return this.exportRows(entry, message);
+      case 'copy':
+        await vscode.env.clipboard.writeText(message.text);
+        vscode.window.setStatusBarMessage(`SLayer: copied ${message.text.split('\n').length} line(s)`, 3000);
+        return;
+      case 'rerun':
+        return this.rerun(entry.source);
+    }
+  }
+
+  private async fetchPage(entry: Panel, message: Extract<FromView, { type: 'fetchPage' }>): Promise<void> {
+    const client = this.client();
+    const { requestId, resultId, offset, limit, sort } = message;
+    try {
+      if (!client) throw new Error('The SLayer language server is not running.');
+      const page = await sendTypedRequest(client, Requests.fetchPage, { resultId, offset, limit, sort });
+      await entry.panel.webview.postMessage({ type: 'page', requestId, rows: page.rows, rowCount: page.row_count });
+    } catch (error) {
+      await entry.panel.webview.postMessage({ type: 'pageFailed', requestId, message: messageOf(error) });
+    }
+  }
+
+  /** Every kept row through a save dialog, as the CLI would write it (the server encodes). */
+  private async exportRows(entry: Panel, message: Extract<FromView, { type: 'export' }>): Promise<void> {
+    const client = this.client();
+    if (!client) return;
+    const source = vscode.Uri.parse(entry.source.uri);
+    const base = source.path.replace(/\.(query\.)?(ya?ml|json)$/, '');
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: source.with({ path: `${base}.${message.format}` }),
+      filters: message.format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+      title: `Export rows as ${message.format.toUpperCase()}`,
+    });
+    if (!target) return;
+    try {
+      const { resultId, format, sort } = message;
+      const exported = await sendTypedRequest(client, Requests.exportResult, { resultId, format, sort });
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(exported.text));
+      vscode.window.setStatusBarMessage(`SLayer: saved ${exported.row_count} rows to ${target.fsPath}`, 5000);
+    } catch (error) {
+      await vscode.window.showErrorMessage(`Export failed: ${messageOf(error)}`);
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const asset = (name: string): vscode.Uri =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', name));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${asset('results-style.css').toString()}">
+<title>SLayer results</title>
+</head>
+<body><div id="root"><p class="status">Waiting for a run…</p></div>
+<script nonce="${nonce}" src="${asset('results.js').toString()}"></script>
+</body></html>`;
   }
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '<td class="null">NULL</td>';
-  if (typeof value === 'number') return `<td class="num">${escapeHtml(String(value))}</td>`;
-  return `<td>${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}</td>`;
-}
-
-export function renderResult(title: string, result: QueryResult): string {
-  const head = result.columns.map((column) => `<th>${escapeHtml(column)}</th>`).join('');
-  const rows = result.data
-    .map((row) => `<tr>${result.columns.map((column) => cell(row[column])).join('')}</tr>`)
-    .join('\n');
-  const count = `${result.row_count} row${result.row_count === 1 ? '' : 's'}`;
-  const cut = result.truncated ? ` (preview capped at ${result.row_count}; the query returned more)` : '';
-  const body = `<p class="summary">${count}${cut} in ${result.millis} ms</p>
-<table><thead><tr>${head}</tr></thead><tbody>
-${rows}
-</tbody></table>
-<details><summary>SQL</summary><pre>${escapeHtml(result.sql)}</pre></details>`;
-  return page(title, body);
-}
-
-export function renderInspection(result: InspectResult): string {
-  const rows = result.columns
-    .map(
-      (c) =>
-        `<tr><td>${escapeHtml(c.name)}</td><td>${escapeHtml(c.type)}</td><td>${c.primary_key ? 'key' : ''}</td><td>${escapeHtml(c.label ?? '')}</td><td>${escapeHtml(c.sampled ?? '')}</td></tr>`,
-    )
-    .join('\n');
-  const body = `<p class="summary">${result.row_count} rows · data source ${escapeHtml(result.data_source)} · ${result.source_type}</p>
-<table><thead><tr><th>column</th><th>type</th><th></th><th>label</th><th>sampled</th></tr></thead><tbody>
-${rows}
-</tbody></table>`;
-  return page(result.model_name, body);
-}
-
-function page(title: string, body: string): string {
-  return `<!DOCTYPE html>
-<html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';">
-<title>${escapeHtml(title)}</title>
-<style>
-body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); }
-table { border-collapse: collapse; font-family: var(--vscode-editor-font-family); }
-th, td { border: 1px solid var(--vscode-panel-border); padding: 2px 8px; text-align: left; }
-td.num { text-align: right; }
-td.null { color: var(--vscode-disabledForeground); }
-.error { color: var(--vscode-errorForeground); white-space: pre-wrap; font-family: var(--vscode-editor-font-family); }
-</style></head>
-<body><h3>${escapeHtml(title)}</h3>
-${body}
-</body></html>`;
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -27,8 +27,8 @@ import {
   type FileCheckSummary,
   type PreviewModelParams,
   type QueryResult,
-  type RunAtCursorParams,
-  type RunAtCursorResult,
+  type RunTarget,
+  type RunTargetAtParams,
   type RunMeasureParams,
   type RunQueryParams,
   type NotificationMap,
@@ -139,7 +139,7 @@ export class SlayerSession {
     this.handle(Requests.runQuery, (params, token) => this.runQuery(params, token));
     this.handle(Requests.previewModel, (params, token) => this.previewModel(params, token));
     this.handle(Requests.runMeasure, (params, token) => this.runMeasure(params, token));
-    this.handle(Requests.runAtCursor, (params, token) => this.runAtCursor(params, token));
+    this.handle(Requests.runTargetAt, (params) => this.runTargetAt(params));
     this.handle(Requests.fetchPage, (params) => ({
       rows: this.engine.results.page(params.resultId, params.offset, params.limit, params.sort),
       offset: params.offset,
@@ -244,26 +244,14 @@ export class SlayerSession {
     return result;
   }
 
-  /** Ctrl/Cmd+Enter: the query or stage, or the model, stage or measure, under the cursor (see runTargetAt). */
-  private async runAtCursor(params: RunAtCursorParams, token: CancellationToken): Promise<RunAtCursorResult> {
+  /** Ctrl/Cmd+Enter: what runs at the cursor (see runTargetAt); the client then runs it as its lens would. */
+  private runTargetAt(params: RunTargetAtParams): RunTarget {
     const file = this.fileOf(params.uri);
     const state = this.index.get(file);
     if (!state || (state.classified.kind !== 'query' && state.classified.kind !== 'model')) {
       throw new SlayerError(ErrorCode.InvalidInput, 'Put the cursor in a query file or a model file to run it.');
     }
-    const target = runTargetAt(state, new LineIndex(state.parsed.text).offsetAt(params.position));
-    const name = path.basename(file);
-    const paging = params.pageSize === undefined ? {} : { pageSize: params.pageSize };
-    if (target.kind === 'measure') {
-      const result = await this.runMeasure({ uri: params.uri, measure: target.name, ...paging }, token);
-      return { title: `${name} · ${target.name}`, result };
-    }
-    const stage = target.stage === undefined ? {} : { stage: target.stage };
-    const title = target.stage === undefined ? name : `${name} · stage ${target.stage + 1}`;
-    const request = { uri: params.uri, ...stage, ...paging };
-    const result =
-      target.kind === 'query' ? await this.runQuery(request, token) : await this.previewModel(request, token);
-    return { title, result };
+    return runTargetAt(state, new LineIndex(state.parsed.text).offsetAt(params.position));
   }
 
   /**

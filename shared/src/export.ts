@@ -44,3 +44,26 @@ export function toJson(result: {
   const { columns, data, row_count, sql } = result;
   return `${JSON.stringify({ columns, data, row_count, sql }, null, 2)}\n`;
 }
+
+/**
+ * A grid selection as tab-separated text, one line per row, for pasting into
+ * a spreadsheet. Each range holds only its own columns; NULL is empty, and a
+ * tab or line break inside a value becomes a space, so cells stay in place.
+ */
+export function toTsv(ranges: readonly (readonly ExportRow[])[], columns: readonly string[]): string {
+  return ranges
+    .flatMap((rows) =>
+      rows.map((row) =>
+        columns
+          .filter((key) => key in row)
+          .map((key) => tsvField(row[key]))
+          .join('\t'),
+      ),
+    )
+    .join('\n');
+}
+
+function tsvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return plainText(value).replace(/[\t\r\n]+/g, ' ');
+}

@@ -71,7 +71,11 @@ export interface QueryResult {
   data_source: string;
   /** With `pageSize`: the server keeps the rows under this id; `data` is the first page of `row_count`. */
   result_id?: string;
+  /** What each column is: a plain dimension, a time dimension or a measure (the results view charts by it). */
+  column_roles: Record<string, ColumnRole>;
 }
+
+export type ColumnRole = 'dimension' | 'time' | 'measure';
 
 /** One column of a kept result's sort order. */
 export interface SortKey {
@@ -118,18 +122,18 @@ export interface RunMeasureParams {
   pageSize?: number;
 }
 
-/** Where the cursor is: the query, stage or measure under it decides what Ctrl/Cmd+Enter runs. */
-export interface RunAtCursorParams {
+/** Where the cursor is in a query or model file (the editor's unsaved text). */
+export interface RunTargetAtParams {
   uri: string;
   position: { line: number; character: number };
-  pageSize?: number;
 }
 
-export interface RunAtCursorResult {
-  /** What ran, for the results view's title ("orders.yaml · revenue"). */
-  title: string;
-  result: QueryResult;
-}
+/**
+ * What Ctrl/Cmd+Enter runs there: the query (or the stage of a query list),
+ * the model's preview (or a stage of its source_queries), or a saved measure.
+ */
+export type RunTarget =
+  { kind: 'query'; stage?: number } | { kind: 'preview'; stage?: number } | { kind: 'measure'; measure: string };
 
 /** Profiles the model defined in `uri` (or `model` of the same storage root): row count and column samples. */
 export interface InspectParams {
@@ -177,7 +181,7 @@ export interface RequestMap {
   'slayer/fetchPage': { params: FetchPageParams; result: FetchPageResult };
   'slayer/exportResult': { params: ExportResultParams; result: ExportResultResult };
   'slayer/runMeasure': { params: RunMeasureParams; result: QueryResult };
-  'slayer/runAtCursor': { params: RunAtCursorParams; result: RunAtCursorResult };
+  'slayer/runTargetAt': { params: RunTargetAtParams; result: RunTarget };
 }
 
 export interface NotificationMap {
@@ -208,7 +212,7 @@ export const Requests = {
   fetchPage: 'slayer/fetchPage',
   exportResult: 'slayer/exportResult',
   runMeasure: 'slayer/runMeasure',
-  runAtCursor: 'slayer/runAtCursor',
+  runTargetAt: 'slayer/runTargetAt',
 } as const satisfies Record<string, RequestMethod>;
 
 export const Notifications = {

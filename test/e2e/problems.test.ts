@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { DEFAULT_DEMO_OPTIONS, generateDemoData } from '../../scripts/demo/data';
 import { generateDemo } from '../../scripts/demo/generate';
 import { formatSlayerText } from '../../server/src/engine/format/format';
@@ -23,6 +23,7 @@ import {
   type CodeServerInstall,
   type Workbench,
 } from './support/code-server';
+import { cellNumber, gridRows, openEditor, openFromExplorer, resultsView, type ResultsView } from './support/workbench';
 
 const EXPECTED_MESSAGE = "Unknown aggregation 'summ'. Did you mean 'sum'?";
 /** The revenue measure in the demo's orders model; the replacement must hit exactly this line. */
@@ -207,10 +208,10 @@ test(
       await lens.first().click();
     });
     const cells = await step('results-view', page, server, async () => {
-      const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      const view = await resultsView(page, path.basename(STATUS_QUERY));
       await view.locator('p.summary', { hasText: `${expected.size} rows` }).waitFor({ timeout: 60_000 });
-      const rows = await view.locator('tbody tr').all();
-      return Promise.all(rows.map((row) => row.locator('td').allInnerTexts()));
+      await view.locator('.tabulator-row').first().waitFor({ timeout: 30_000 });
+      return gridRows(view);
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'run-query.png') });
     await step('progress-closes', page, server, async () => {
@@ -219,15 +220,16 @@ test(
         .first()
         .waitFor({ state: 'hidden', timeout: 15_000 });
     });
-    const shown = new Map(cells.map(([status, count]) => [status ?? '', Number(count)]));
+    const shown = new Map(cells.map(([status, count]) => [status ?? '', cellNumber(count)]));
     assert.deepEqual(shown, expected);
 
     const duckdbCells = await step('duckdb-results', page, server, async () => {
       const view = await runFromCodeLens(page, DUCKDB_QUERY);
-      return view.locator('tbody td').allInnerTexts();
+      await view.locator('.tabulator-row').first().waitFor({ timeout: 30_000 });
+      return view.locator('.tabulator-row .tabulator-cell').allInnerTexts();
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'run-query-duckdb.png') });
-    assert.deepEqual(duckdbCells, [String(E2E_ORDERS)]);
+    assert.deepEqual(duckdbCells.map(cellNumber), [E2E_ORDERS]);
   },
 );
 
@@ -285,10 +287,10 @@ test('the Preview code lens on a model shows its rows in the results view', { ti
     const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Preview' });
     await lens.first().waitFor({ timeout: 60_000 });
     await lens.first().click();
-    const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await view.locator('h3', { hasText: 'stores.yaml' }).waitFor({ timeout: 60_000 });
+    const view = await resultsView(page, 'stores.yaml');
     await view.locator('p.summary', { hasText: `${data.stores.length} rows` }).waitFor({ timeout: 60_000 });
-    return view.locator('tbody tr td:nth-child(2)').allInnerTexts();
+    await view.locator('.tabulator-row').first().waitFor({ timeout: 30_000 });
+    return (await gridRows(view)).map((row) => row[1] ?? '');
   });
   await page.screenshot({ path: path.join(artifactsDir(), 'preview-model.png') });
   assert.deepEqual([...names].sort(), data.stores.map((store) => store.name).sort());
@@ -562,39 +564,12 @@ async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 /** Opens a query file from the Explorer, clicks its Run query lens and waits for its results view. */
-async function runFromCodeLens(page: Page, relative: string): Promise<FrameLocator> {
+async function runFromCodeLens(page: Page, relative: string): Promise<ResultsView> {
   await openEditor(page, [path.basename(relative)]);
   const lens = page.locator('.contentWidgets .codelens-decoration a', { hasText: 'Run query' });
   await lens.first().waitFor({ timeout: 60_000 });
   await lens.first().click();
-  const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-  await view.locator('h3', { hasText: path.basename(relative) }).waitFor({ timeout: 60_000 });
-  return view;
-}
-
-/** Opens a file from the Explorer and waits until its editor tab is the active one. */
-async function openEditor(page: Page, names: string[]): Promise<void> {
-  await openFromExplorer(page, names);
-  const tab = names[names.length - 1] ?? '';
-  await page.locator('.tabs-container .tab.active', { hasText: tab }).first().waitFor({ timeout: 30_000 });
-}
-
-/** Clicks through Explorer rows by exact name, expanding folders on the way. */
-async function openFromExplorer(page: Page, names: string[]): Promise<void> {
-  const explorer = page.locator('.explorer-folders-view');
-  await explorer.waitFor({ timeout: 60_000 });
-  for (const name of names) {
-    const row = explorer.getByRole('treeitem', { name, exact: true });
-    await row.waitFor({ timeout: 30_000 });
-    const expanded = await row.getAttribute('aria-expanded');
-    if (expanded !== 'true') await row.click();
-    if (expanded === 'false') {
-      await explorer
-        .locator(`[role="treeitem"][aria-expanded="true"]`, { hasText: name })
-        .first()
-        .waitFor({ timeout: 10_000 });
-    }
-  }
+  return resultsView(page, path.basename(relative));
 }
 
 /**

@@ -210,28 +210,39 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
 
   test('Ctrl/Cmd+Enter runs the stage, or the measure, under the cursor, from the unsaved text', async () => {
     const queryUri = uriOf('queries/pair.query.yaml');
-    // The cursor on line 1 (`source_model: sales` of the named stage) runs that stage: total = 22.
-    const stage = await sendTypedRequest(client.connection, Requests.runAtCursor, {
+    // The cursor on line 1 (`source_model: sales` of the named stage) means that stage, not the list's root.
+    const stage = await sendTypedRequest(client.connection, Requests.runTargetAt, {
       uri: queryUri,
       position: { line: 1, character: 4 },
     });
-    assert.equal(stage.title, 'pair.query.yaml · stage 1');
-    assert.deepEqual(stage.result.data, [{ 'sales.total': 22 }]);
+    assert.deepEqual(stage, { kind: 'query', stage: 0 });
+    const ran = await sendTypedRequest(client.connection, Requests.runQuery, { uri: queryUri, stage: 0 });
+    assert.deepEqual(ran.data, [{ 'sales.total': 22 }]);
 
     const modelFile = root.file('models/lite/sales.yaml');
+    const modelUri = uriOf('models/lite/sales.yaml');
     // Unsaved, not on disk: sales_count's formula becomes the month's largest amount.
     const edited = SALES_MODEL.replace('formula: "*:count"', 'formula: "amount:max"');
     await client.open(modelFile, edited);
     const line = edited.split('\n').findIndex((text) => text.includes('amount:max'));
-    const measure = await sendTypedRequest(client.connection, Requests.runAtCursor, {
-      uri: uriOf('models/lite/sales.yaml'),
+    const measure = await sendTypedRequest(client.connection, Requests.runTargetAt, {
+      uri: modelUri,
       position: { line, character: 15 },
     });
-    assert.equal(measure.title, 'sales.yaml · sales_count');
+    assert.deepEqual(measure, { kind: 'measure', measure: 'sales_count' });
+    const values = await sendTypedRequest(client.connection, Requests.runMeasure, {
+      uri: modelUri,
+      measure: 'sales_count',
+    });
     assert.deepEqual(
-      measure.result.data.map((row) => row['sales.sales_count']),
+      values.data.map((row) => row['sales.sales_count']),
       [2, 4, 8],
     );
+    const top = await sendTypedRequest(client.connection, Requests.runTargetAt, {
+      uri: modelUri,
+      position: { line: 0, character: 2 },
+    });
+    assert.deepEqual(top, { kind: 'preview' });
     await client.close(modelFile);
   });
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { toCsv } from '../../shared/src/export';
+import { toCsv, toJson, toTsv } from '../../shared/src/export';
 
 test('a plain table is a header and one CRLF-ended record per row', () => {
   assert.equal(
@@ -42,4 +42,24 @@ test('numbers keep full precision, booleans are words, lists and structs are JSO
 test('no rows is the header alone; text outside ASCII passes through', () => {
   assert.equal(toCsv(['café'], []), 'café\r\n');
   assert.equal(toCsv(['city'], [{ city: '東京' }]), 'city\r\n東京\r\n');
+});
+
+test('a selection copies as TSV: only each range own columns, NULL empty, tabs and newlines flattened', () => {
+  const columns = ['o.month', 'o.status', 'o.n'];
+  const ranges = [
+    [
+      { 'o.status': 'open\tnow', 'o.n': 2 },
+      { 'o.status': null, 'o.n': 3 },
+    ],
+    [{ 'o.month': '2024-01-01' }],
+  ];
+  assert.equal(toTsv(ranges, columns), 'open now\t2\n\t3\n2024-01-01');
+});
+
+test('the JSON export is the CLI json: SLayer response keys, two-space indented, a final newline', () => {
+  const text = toJson({ columns: ['a'], data: [{ a: null }], row_count: 1, sql: 'SELECT 1' });
+  assert.equal(
+    text,
+    '{\n  "columns": [\n    "a"\n  ],\n  "data": [\n    {\n      "a": null\n    }\n  ],\n  "row_count": 1,\n  "sql": "SELECT 1"\n}\n',
+  );
 });

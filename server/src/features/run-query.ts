@@ -1,5 +1,5 @@
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
-import type { QueryResult } from '../../../shared/src/protocol';
+import type { QueryResult, RunTarget } from '../../../shared/src/protocol';
 import { executeQuery, modelStages, type EngineHost } from '../engine/query/execute';
 import type { SlayerResponse } from '../engine/query/response';
 import type { ModelDef, QueryDef, TimeGranularity } from '../engine/schema/types';
@@ -110,10 +110,6 @@ export function latestValue(result: QueryResult): unknown {
   return latest?.[measureKey];
 }
 
-/** What Ctrl/Cmd+Enter runs at a place in a file. */
-export type RunTarget =
-  { kind: 'query'; stage?: number } | { kind: 'model'; stage?: number } | { kind: 'measure'; name: string };
-
 /**
  * The query or stage, or the model, stage or saved measure, under `offset`:
  * the innermost of them, so the cursor in a stage's filter runs that stage.
@@ -126,13 +122,12 @@ export function runTargetAt(state: FileState, offset: number): RunTarget {
     return isStage ? { kind: 'query', stage: first } : { kind: 'query' };
   }
   const [section, index] = path;
-  const model = state.parsed.model;
   if (section === 'measures' && typeof index === 'number') {
-    const name = model?.measures[index]?.name;
-    if (name) return { kind: 'measure', name };
+    const measure = state.parsed.model?.measures[index]?.name;
+    if (measure) return { kind: 'measure', measure };
   }
-  if (section === 'source_queries' && typeof index === 'number') return { kind: 'model', stage: index };
-  return { kind: 'model' };
+  if (section === 'source_queries' && typeof index === 'number') return { kind: 'preview', stage: index };
+  return { kind: 'preview' };
 }
 
 function firstError(state: FileState): string | undefined {
@@ -202,5 +197,6 @@ function resultOf(response: SlayerResponse, started: number): QueryResult {
     millis: Math.round(performance.now() - started),
     attributes: response.attributes,
     data_source: response.data_source ?? '',
+    column_roles: response.column_roles ?? {},
   };
 }

@@ -1,4 +1,5 @@
 import { normaliseTimestampText } from '../drivers/normalise';
+import type { ColumnRole } from '../../../../shared/src/protocol';
 import type { NumberFormat } from '../schema/types';
 import type { PlannedField } from './plan';
 
@@ -18,6 +19,8 @@ export interface SlayerResponse {
   truncated?: boolean;
   /** Ours: the datasource the query ran on (or, dry, would run on). */
   data_source?: string;
+  /** Ours: what each column is, so the results view can choose a chart. */
+  column_roles?: Record<string, ColumnRole>;
 }
 
 const COARSE_GRAINS = new Set(['day', 'week', 'week_sunday', 'month', 'quarter', 'year']);
@@ -36,6 +39,12 @@ export function normaliseTimeValue(value: unknown, field: PlannedField): unknown
   if (field.type === 'DATE') return value.slice(0, 10);
   if (field.type === 'TIMESTAMP') return normaliseTimestampText(value);
   return value;
+}
+
+function roleOf(field: PlannedField): ColumnRole {
+  if (field.kind === 'measure') return 'measure';
+  const isTime = field.granularity !== undefined || field.type === 'DATE' || field.type === 'TIMESTAMP';
+  return isTime ? 'time' : 'dimension';
 }
 
 export function attributesOf(fields: readonly PlannedField[]): SlayerResponse['attributes'] {
@@ -70,6 +79,7 @@ export function shapeResponse(
     row_count: data.length,
     sql,
     attributes: attributesOf(fields),
+    column_roles: Object.fromEntries(fields.map((field) => [field.key, roleOf(field)])),
     ...(truncated ? { truncated } : {}),
   };
 }
