@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Commands } from '../../../shared/src/commands';
 
 const EXTENSION_ID = 'slayer-studio.slayer-studio';
 const LANGUAGE_ID = 'slayer-yaml';
@@ -14,7 +16,33 @@ const DIAGNOSTIC_SOURCE = 'slayer';
 export const smokeTests: ReadonlyArray<readonly [string, () => Promise<void>]> = [
   ['the extension activates', activates],
   ['a broken model gets a slayer diagnostic at the broken line', reportsBrokenModel],
+  ['every declared command is registered', registersCommands],
+  ["the SQL command opens a query's compiled SQL in a read-only SQL editor", showsCompiledSql],
 ];
+
+async function registersCommands(): Promise<void> {
+  const registered = new Set(await vscode.commands.getCommands(true));
+  const missing = Object.values(Commands).filter((command) => !registered.has(command));
+  assert.deepEqual(missing, []);
+}
+
+/** A dry run: it needs the storage folder, not the database file (which this workspace does not have). */
+async function showsCompiledSql(): Promise<void> {
+  const folder = path.dirname(path.dirname(path.dirname(requiredEnv('SLAYER_SMOKE_FILE'))));
+  // Its own query, on a model the broken formula does not touch.
+  const query = vscode.Uri.file(path.join(folder, 'queries', 'electron_sql.query.yaml'));
+  await vscode.workspace.fs.writeFile(query, new TextEncoder().encode('source_model: stores\ndimensions: [name]\n'));
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(query));
+  await vscode.commands.executeCommand(Commands.showSql, query.toString());
+  const sql = await waitFor(
+    () => vscode.window.activeTextEditor?.document,
+    (document) => document?.uri.scheme === 'slayer-sql',
+    30_000,
+    'the compiled SQL editor',
+  );
+  assert.match(sql?.getText() ?? '', /SELECT[\s\S]+FROM[\s\S]+stores/);
+  assert.equal(sql?.languageId, 'sql');
+}
 
 async function activates(): Promise<void> {
   const extension = vscode.extensions.getExtension(EXTENSION_ID);
