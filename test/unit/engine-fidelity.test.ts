@@ -179,6 +179,27 @@ for (const driver of DRIVERS) {
       assert.match(error.message, /\n {2}policy_number <> 'P3'\n {2}\^{13}$/, 'a caret under the reference');
     });
 
+    test("order by a bare 'count' is *:count's _count, and by a measure's name its column, as SLayer resolves them", async () => {
+      // Amount rows per policy: 1 has two (100 + 200), 2 has two (300 + 400), 3 has one (500).
+      const counted = await run({
+        source_model: 'policy_amount',
+        dimensions: ['policy_identifier'],
+        measures: ['*:count', { formula: 'total_policy_amount:sum', name: 'total' }],
+        order: [
+          { column: 'count', direction: 'asc' },
+          { column: 'total', direction: 'desc' },
+        ],
+      });
+      assert.deepEqual(
+        counted.data.map((row) => [row['policy_amount.policy_identifier'], row['policy_amount._count']]),
+        [
+          [3, 1],
+          [2, 2],
+          [1, 2],
+        ],
+      );
+    });
+
     test("a cross-model measure's join never multiplies the source model's own measures", async () => {
       // Three policies; joining their five amounts into the main query would count five.
       const response = await run({

@@ -670,14 +670,19 @@ class Planner {
     this.order.push({ template, direction });
   }
 
-  /** An order item names a result column by its short alias, its key, or its formula. */
+  /**
+   * An order item names a result column by its short alias, its key, or its
+   * formula; as in SLayer, `count` also finds `*:count`'s `_count`.
+   */
   private findField(column: string): string | undefined {
-    const asKey = `${this.keyRoot}.${column}`;
     const all = [...this.dimensions, ...this.measures];
-    const direct = all.find((field) => field.key === column || field.key === asKey);
-    if (direct) return direct.key;
-    const asFormula = `${this.keyRoot}.${publicFieldName(column)}`;
-    return all.find((field) => field.key === asFormula)?.key;
+    const keys = [column, `${this.keyRoot}.${column}`, `${this.keyRoot}.${publicFieldName(column)}`];
+    if (/^\w+$/.test(column)) keys.push(`${this.keyRoot}._${column}`);
+    for (const key of keys) {
+      const found = all.find((field) => field.key === key);
+      if (found) return found.key;
+    }
+    return undefined;
   }
 
   private checkRawRows(query: QueryDef): void {
