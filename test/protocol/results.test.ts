@@ -70,6 +70,17 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
     const url = await postgresUrl();
     root = makeThreeDriverRoot(url, {
       'models/lite/sales.yaml': SALES_MODEL,
+      'queries/chain.query.yaml': [
+        '- name: s1',
+        '  source_model: sales',
+        '  measures: [total]',
+        '- name: s2',
+        '  source_model: s1',
+        '  measures: ["total:sum"]',
+        '- source_model: s2',
+        '  measures: ["*:count"]',
+        '',
+      ].join('\n'),
       'queries/pair.query.yaml': [
         '- name: first',
         '  source_model: sales',
@@ -244,5 +255,19 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
     });
     assert.deepEqual(top, { kind: 'preview' });
     await client.close(modelFile);
+  });
+
+  test('a stage runs as the root with what it reads, never with the stages that read it', async () => {
+    // s2 reads s1: run as the root, s1 must not be listed after a stage that references it (SLayer's DAG-root rule).
+    const first = await sendTypedRequest(client.connection, Requests.runQuery, {
+      uri: uriOf('queries/chain.query.yaml'),
+      stage: 0,
+    });
+    assert.deepEqual(first.data, [{ 'sales.total': 22 }]);
+    const second = await sendTypedRequest(client.connection, Requests.runQuery, {
+      uri: uriOf('queries/chain.query.yaml'),
+      stage: 1,
+    });
+    assert.deepEqual(second.data, [{ 's1.total_sum': 22 }]);
   });
 });

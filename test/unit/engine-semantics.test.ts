@@ -496,6 +496,22 @@ for (const driver of DRIVERS) {
       assert.deepEqual(response.data, [{ 'big._count_sum': data.orders.filter((o) => o.amount < 20).length }]);
     });
 
+    test("a stage that reads the list's root, or a root named like a sibling, is SLayer's error", async () => {
+      const sibling = { name: 'small_orders', source_model: 'orders', dimensions: ['id'] };
+      await assert.rejects(
+        run([
+          { name: 'big', source_model: 'totals', measures: ['*:count'] },
+          sibling,
+          { name: 'totals', source_model: 'small_orders', measures: ['*:count'] },
+        ]),
+        /^SlayerError: The final entry 'totals' is the DAG root and must not be referenced by other stages\. Referenced by: \['big'\]\./,
+      );
+      await assert.rejects(
+        run([sibling, { name: 'small_orders', source_model: 'small_orders', measures: ['*:count'] }]),
+        /Stage name 'small_orders' is duplicated: the final entry shares a name with an earlier entry\./,
+      );
+    });
+
     test('the cache of a query-backed model: SLayer column names, types, labels and formats, and its backing SQL', () => {
       const host = fixture.hosts[driver];
       const model = host.catalog.getModel('status_months');

@@ -315,6 +315,34 @@ const cases: RuleCase[] = [
     good: yaml('- {name: s1, source_model: orders, measures: ["amount:sum"]}', '- {source_model: s1}'),
   },
   {
+    rule: 'stage-rules',
+    name: "a stage that reads the list's last entry, the DAG root",
+    kind: 'query',
+    bad: yaml(
+      '- {name: s1, source_model: total, measures: ["*:count"]}',
+      '- {name: total, source_model: orders, measures: ["*:count"]}',
+    ),
+    at: 'total',
+    message: /^The final entry 'total' is the DAG root and must not be referenced by other stages/,
+    good: yaml(
+      '- {name: s1, source_model: orders, measures: ["*:count"]}',
+      '- {name: total, source_model: s1, measures: ["_count:sum"]}',
+    ),
+  },
+  {
+    rule: 'unknown-model',
+    name: 'a stage may read a sibling listed after it (SLayer orders siblings by dependency), not a missing one',
+    kind: 'query',
+    bad: yaml('- {name: s1, source_model: s3, measures: ["*:count"]}', '- {source_model: s2}'),
+    at: 's3',
+    message: /Model 's3' not found/,
+    good: yaml(
+      '- {name: s1, source_model: s2, measures: ["_count:sum"]}',
+      '- {name: s2, source_model: orders, measures: ["*:count"]}',
+      '- {source_model: s1}',
+    ),
+  },
+  {
     rule: 'unknown-field',
     name: 'queries reject unknown fields outright',
     kind: 'query',

@@ -1,6 +1,7 @@
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { QueryResult, RunTarget } from '../../../shared/src/protocol';
 import { executeQuery, modelStages, type EngineHost } from '../engine/query/execute';
+import { referencedNames } from '../engine/query/stages';
 import type { SlayerResponse } from '../engine/query/response';
 import type { ModelDef, QueryDef, TimeGranularity } from '../engine/schema/types';
 import type { FileState, WorkspaceIndex } from '../workspace/index';
@@ -152,14 +153,25 @@ async function runTimed(
 }
 
 /**
- * A query list with `stage` as its root: the list's root is its last stage,
- * and every other stage must be named, so the chosen stage goes last and the
- * unnamed root (which no stage can reference) is left out.
+ * A query list with `stage` as its root: the chosen stage goes last, after
+ * the named stages it reads (transitively). Stages that read it are left
+ * out: SLayer forbids referencing the root.
  */
 function stageAsRoot(stages: readonly QueryDef[], stage: number | undefined): QueryDef[] {
   if (stage === undefined) return [...stages];
   const chosen = stageAt(stages, stage);
-  return [...stages.filter((other) => other !== chosen && other.name), chosen];
+  const byName = new Map(stages.filter((other) => other.name).map((other) => [other.name ?? '', other] as const));
+  const needed = new Set<QueryDef>();
+  const visit = (from: QueryDef): void => {
+    for (const name of referencedNames(from)) {
+      const prerequisite = byName.get(name);
+      if (!prerequisite || prerequisite === chosen || needed.has(prerequisite)) continue;
+      needed.add(prerequisite);
+      visit(prerequisite);
+    }
+  };
+  visit(chosen);
+  return [...stages.filter((other) => needed.has(other)), chosen];
 }
 
 /** A model's source_queries up to `stage`: stored stages only read earlier ones. */

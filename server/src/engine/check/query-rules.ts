@@ -29,21 +29,42 @@ export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: C
 
 /**
  * Checks a query file's stages against the workspace: each stage's source,
- * measures, dimensions, time dimensions and filters. Earlier named stages are
- * visible to later ones as models; their columns are not known until the
- * engine runs them, so references into them are not checked here.
+ * measures, dimensions, time dimensions and filters. The named stages before
+ * the last are visible to each other as models, in any order (SLayer runs
+ * them in dependency order); their columns are not known until the engine
+ * runs them, so references into them are not checked here. The last stage is
+ * the DAG root, which no other stage may read.
  */
 export function checkQueryFile(stages: readonly QueryDef[], isList: boolean, ctx: CheckContext): void {
   checkQueryStages(stages, [], ctx);
-  const earlier = new Set<string>();
+  const siblings = stages.slice(0, -1).flatMap((stage) => (stage.name ? [stage.name] : []));
+  const rootName = stages.length > 1 ? stages[stages.length - 1]?.name : undefined;
   stages.forEach((stage, i) => {
-    checkStage(stage, isList ? [i] : [], earlier, ctx);
-    if (stage.name) earlier.add(stage.name);
+    const path = isList ? [i] : [];
+    if (rootName && i < stages.length - 1 && sourceName(stage) === rootName) {
+      ctx.error(
+        DiagnosticCode.StageRules,
+        ctx.at(sourcePath(stage, path)),
+        `The final entry '${rootName}' is the DAG root and must not be referenced by other stages. Move '${rootName}' earlier, or end the list with the stage that reads it.`,
+      );
+      return;
+    }
+    checkStage(stage, path, new Set(siblings.filter((name) => name !== stage.name)), ctx);
   });
 }
 
-function checkStage(query: QueryDef, path: Path, earlierStages: ReadonlySet<string>, ctx: CheckContext): void {
-  const model = sourceModel(query, path, earlierStages, ctx);
+function sourceName(query: QueryDef): string | undefined {
+  const source = query.source_model;
+  if (source.kind === 'inline') return undefined;
+  return source.kind === 'name' ? source.name : source.extension.source_name;
+}
+
+function sourcePath(query: QueryDef, path: Path): Path {
+  return query.source_model.kind === 'extension' ? [...path, 'source_model', 'source_name'] : [...path, 'source_model'];
+}
+
+function checkStage(query: QueryDef, path: Path, siblingStages: ReadonlySet<string>, ctx: CheckContext): void {
+  const model = sourceModel(query, path, siblingStages, ctx);
   if (!model) return;
   const measureNames = new Set(query.measures?.flatMap((m) => (m.name ? [m.name] : [])) ?? []);
   query.measures?.forEach((measure, i) => {
@@ -67,14 +88,14 @@ function checkStage(query: QueryDef, path: Path, earlierStages: ReadonlySet<stri
 function sourceModel(
   query: QueryDef,
   path: Path,
-  earlierStages: ReadonlySet<string>,
+  siblingStages: ReadonlySet<string>,
   ctx: CheckContext,
 ): ModelDef | undefined {
   const source = query.source_model;
   if (source.kind === 'inline') return source.model;
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
-  if (earlierStages.has(name)) return undefined;
-  const span = ctx.at(source.kind === 'name' ? [...path, 'source_model'] : [...path, 'source_model', 'source_name']);
+  if (siblingStages.has(name)) return undefined;
+  const span = ctx.at(sourcePath(query, path));
   // A query file belongs to no data source: only priority.yaml can choose among same-named models.
   const resolved = resolveModelName(ctx.catalog, name, undefined);
   if ('ambiguous' in resolved) {
@@ -83,7 +104,7 @@ function sourceModel(
   }
   const model = resolved.model;
   if (!model) {
-    const named = suggestName(name, [...ctx.catalog.modelNames(), ...earlierStages]);
+    const named = suggestName(name, [...ctx.catalog.modelNames(), ...siblingStages]);
     ctx.error(DiagnosticCode.UnknownModel, span, `Model '${name}' not found.${named.hint}`, named.suggestion);
     return undefined;
   }

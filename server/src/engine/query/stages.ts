@@ -257,16 +257,39 @@ export function orderQueryList(stages: readonly QueryDef[]): { root: QueryDef; n
   if (!root) throw invalidQuery('The query list is empty.');
   const named = new Map<string, QueryDef>();
   for (const stage of stages.slice(0, -1)) {
-    if (!stage.name) throw invalidQuery('Every stage but the last needs a name, so later stages can use it.');
-    if (named.has(stage.name)) throw invalidQuery(`Two stages are named '${stage.name}'.`);
+    if (!stage.name) {
+      throw invalidQuery(
+        "Every non-final entry in a query list must have a 'name' (siblings reference each other by name).",
+      );
+    }
+    if (named.has(stage.name)) throw invalidQuery(`Duplicate stage name '${stage.name}' in query list.`);
     named.set(stage.name, stage);
   }
-  for (const stage of named.values()) {
+  if (root.name && named.has(root.name)) {
+    throw invalidQuery(`Stage name '${root.name}' is duplicated: the final entry shares a name with an earlier entry.`);
+  }
+  for (const stage of stages) {
     if (stage.name && referencedNames(stage).includes(stage.name)) {
-      throw invalidQuery(`Stage '${stage.name}' references itself.`);
+      throw invalidQuery(`Stage '${stage.name}' references itself — self-references are not allowed.`);
     }
   }
+  rejectReferencesToRoot(root, named);
   return { root, named };
+}
+
+/** The last entry is what the list returns; a stage that read it would make the list a cycle in disguise. */
+function rejectReferencesToRoot(root: QueryDef, named: ReadonlyMap<string, QueryDef>): void {
+  if (!root.name) return;
+  const rootName = root.name;
+  const referrers = [...named.values()]
+    .filter((stage) => referencedNames(stage).includes(rootName))
+    .map((stage) => stage.name ?? '')
+    .sort();
+  if (referrers.length === 0) return;
+  throw invalidQuery(
+    `The final entry '${rootName}' is the DAG root and must not be referenced by other stages. ` +
+      `Referenced by: [${referrers.map((name) => `'${name}'`).join(', ')}]. Move '${rootName}' earlier, or end the list with the stage that reads it.`,
+  );
 }
 
 /** A bare model name resolved by SLayer's rule (resolveModelName); ambiguous is an error, never a guess. */
