@@ -4,6 +4,7 @@ import { runCheck } from './cli/check';
 import { runFormat } from './cli/format';
 import { runInspectCommand } from './cli/inspect';
 import { runQueryCommand } from './cli/query';
+import { runColumnTypesCommand, runRefreshSamplesCommand, runShowCommand } from './cli/model-verbs';
 import { runSaveModelCommand } from './cli/save-model';
 import { startServer } from './server';
 
@@ -19,8 +20,13 @@ Usage:
                                                         RFC 4180 (NULL empty, "" for an empty string); --out
                                                         writes to FILE instead of stdout
   query and inspect refresh engine-managed caches through a revision-checked patch; --no-write-back turns it off.
-  slayer-ls save-model NAME '<json>' | @file [--storage DIR]
-                                                        Save a query as a query-backed model, its cache warmed
+  slayer-ls save-model NAME '<json>' | @file [--no-save] [--storage DIR]
+  slayer-ls save-model --file model.yaml [--no-save] [--storage DIR]
+                                                        SLayer's create_model_from_query / save_model: validate,
+                                                        fill a query-backed model's cache, save; prints the model
+  slayer-ls show MODEL [--storage DIR]                  The stored model as JSON (SLayer's get_model)
+  slayer-ls column-types MODEL [--storage DIR]          {column: number|string|time|boolean} (get_column_types)
+  slayer-ls refresh-samples [MODEL...] [--storage DIR]  Re-profile table models and write their samples
   slayer-ls inspect MODEL [--storage DIR] [--format table|json]
                                                         Columns, measures, joins, row count and sample values
   slayer-ls serve --stdio                               Run the language server over stdio
@@ -30,7 +36,7 @@ check exits 1 when there are errors, 0 otherwise; query exits 1 when the query f
 format exits 1 when --check finds an unformatted file or a file has YAML errors, 2 on bad usage.
 `;
 
-const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc', 'dry-run', 'no-write-back', 'check']);
+const BOOLEAN_FLAGS = new Set(['stdio', 'help', 'version', 'node-ipc', 'dry-run', 'no-write-back', 'check', 'no-save']);
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, BOOLEAN_FLAGS);
@@ -49,6 +55,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return runSaveModelCommand(args, process.stdout, process.stderr);
     case 'inspect':
       return runInspectCommand(args, process.stdout, process.stderr);
+    case 'show':
+      return runShowCommand(args, process.stdout, process.stderr);
+    case 'column-types':
+      return runColumnTypesCommand(args, process.stdout, process.stderr);
+    case 'refresh-samples':
+      return runRefreshSamplesCommand(args, process.stdout, process.stderr);
     case 'serve':
       startServer();
       return -1;

@@ -302,24 +302,39 @@ export class EngineRequests {
   }
 
   async saveStagesAsModel(root: string, stages: readonly QueryDef[], name: string): Promise<SaveQueryAsModelResult> {
-    this.requireTrust('Saving a query as a model');
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.includes('__')) {
+    if (this.host.index.catalogFor(root).getModel(name))
+      throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
+    const saved = await this.saveModel(root, modelDef(name, { source_queries: [...stages] }), { save: true });
+    return { file: saved.file ?? '' };
+  }
+
+  /**
+   * SLayer's save_model: the model validated, a query-backed model's cache
+   * (columns, backing SQL, data source) filled from its stages, then, unless
+   * `save` is false, written to the storage root (replacing a stored model of
+   * that name only if it did not change meanwhile: revision-checked).
+   */
+  async saveModel(
+    root: string,
+    model: ModelDef,
+    options: { save: boolean },
+  ): Promise<{ model: ModelDef; file?: string }> {
+    this.requireTrust('Saving a model');
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(model.name) || model.name.includes('__')) {
       throw new SlayerError(
         ErrorCode.InvalidInput,
-        `'${name}' is not a valid model name: letters, digits and single underscores.`,
+        `'${model.name}' is not a valid model name: letters, digits and single underscores.`,
       );
     }
     const catalog = this.host.index.catalogFor(root);
-    if (catalog.getModel(name))
-      throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
-    const draft = modelDef(name, { source_queries: [...stages] });
     // Warm the cache now, so SLayer and the editor both see columns before the first run.
-    const cache = stageCatalogFor(draft, catalog).cacheOf(draft);
-    const model: ModelDef = { ...draft, ...cache };
+    const filled = model.source_queries ? { ...model, ...stageCatalogFor(model, catalog).cacheOf(model) } : model;
+    if (!options.save) return { model: filled };
     const storage = this.storageFor(root);
-    await storage.save(model);
-    const saved = await storage.get(name, model.data_source);
-    return { file: saved?.file ?? path.join(root, 'models', model.data_source, `${name}.yaml`) };
+    const existing = await storage.get(filled.name, filled.data_source || undefined);
+    await storage.save(filled, existing ? { expectedRevision: existing.revision } : {});
+    const saved = await storage.get(filled.name, filled.data_source || undefined);
+    return { model: filled, file: saved?.file ?? path.join(root, 'models', filled.data_source, `${filled.name}.yaml`) };
   }
 
   private requireState(file: string): FileState {
