@@ -34,6 +34,9 @@ const STATEMENTS = [
   "INSERT INTO sales VALUES (1, '2024-01-05', 'completed', 10), (2, '2024-01-20', 'completed', 20), " +
     "(3, '2024-01-25', 'returned', 5), (4, '2024-02-03', 'completed', 7), (5, '2024-02-10', 'returned', 8), " +
     "(6, '2024-02-11', 'returned', 9)",
+  // codes: the numbers 10, 9 and 7 held as text after a letter; as text, '9' is the largest.
+  'CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT)',
+  "INSERT INTO codes VALUES (1, 'A10'), (2, 'A9'), (3, 'A7')",
   // labels: 'apple', 'Avocado', 'banana' and one NULL.
   'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT)',
   "INSERT INTO tags VALUES (1, 'apple'), (2, 'Avocado'), (3, 'banana'), (4, NULL)",
@@ -90,6 +93,9 @@ function policyModels(variant: PolicyVariant): ModelDef[] {
       columns: [column('agreement_identifier', 'INT', { primary_key: true }), column('party_role_code', 'TEXT')],
     }),
     table('tags', { columns: [column('id', 'INT', { primary_key: true }), column('label', 'TEXT')] }),
+    table('codes', {
+      columns: [column('id', 'INT', { primary_key: true }), column('num', 'DOUBLE', { sql: 'substr(code, 2)' })],
+    }),
     table('sales', {
       columns: [
         column('id', 'INT', { primary_key: true }),
@@ -198,6 +204,12 @@ for (const driver of DRIVERS) {
           [1, 2],
         ],
       );
+    });
+
+    test('an expression column is cast to its declared type (DEV-1361), so a DOUBLE made from text compares as a number', async () => {
+      // As text, max('10', '9', '7') is '9'; as numbers it is 10, and the sum is 26.
+      const response = await run({ source_model: 'codes', measures: ['num:max', 'num:sum'] });
+      assert.deepEqual(response.data, [{ 'codes.num_max': 10, 'codes.num_sum': 26 }]);
     });
 
     test("a cross-model measure's join never multiplies the source model's own measures", async () => {

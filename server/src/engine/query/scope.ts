@@ -126,8 +126,18 @@ export class SourceScope {
       throw invalidQuery(`Circular column reference: ${[...stack, key].join(' -> ')}.`);
     }
     const inlined = this.qualifySnippet(table, column.sql, [...stack, key], column.name);
-    const wrapped = /^[\w."]+$/.test(inlined) ? inlined : `(${inlined})`;
+    const wrapped = this.castToDeclared(column, /^[\w."]+$/.test(inlined) ? inlined : `(${inlined})`);
     return 'join' in table ? this.nullWhenUnmatched(table as JoinStep, column, wrapped) : wrapped;
+  }
+
+  /**
+   * SLayer's DEV-1361: an expression column (`json_extract(payload, '$.score')`)
+   * is cast to its declared type, so a DOUBLE sums as a float on SQLite too.
+   * A column whose sql is one identifier is trusted as it is.
+   */
+  private castToDeclared(column: ColumnDef, sql: string): string {
+    if (/^\s*[A-Za-z_]\w*\s*$/.test(column.sql ?? '')) return sql;
+    return this.dialect.castToDeclared(sql, column.type) ?? sql;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { sqliteAggregateCall } from '../drivers/sqlite-functions';
-import type { TimeGranularity } from '../schema/types';
+import type { DataType, TimeGranularity } from '../schema/types';
 
 export type DialectName = 'sqlite' | 'duckdb' | 'postgres';
 
@@ -29,6 +29,26 @@ export interface SqlDialect {
   countDistinctApprox(value: string): string;
   /** A scalar function from SLayer's allowlist, in this dialect's spelling. */
   scalarCall(name: string, args: string[]): string;
+  /**
+   * SLayer's DEV-1361: a derived column's expression cast to its declared
+   * type, in this dialect's type name; undefined where no cast applies.
+   */
+  castToDeclared(expr: string, type: DataType): string | undefined;
+}
+
+/** Declared types as each dialect names them in CAST (TEXT is never cast: SLayer leaves it alone). */
+const CAST_TYPES: Record<DialectName, Partial<Record<DataType, string>>> = {
+  // SQLite has no date type: CAST(x AS DATE) would keep only the leading number (the year). Dates stay text.
+  sqlite: { INT: 'INTEGER', DOUBLE: 'REAL', BOOLEAN: 'INTEGER' },
+  duckdb: { INT: 'INT', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP' },
+  postgres: { INT: 'INT', DOUBLE: 'DOUBLE PRECISION', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP' },
+};
+
+function castFor(name: DialectName): SqlDialect['castToDeclared'] {
+  return (expr, type) => {
+    const target = CAST_TYPES[name][type];
+    return target === undefined ? undefined : `CAST(${expr} AS ${target})`;
+  };
 }
 
 export type IntervalUnit = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second';
@@ -102,6 +122,7 @@ const SUB_DAY: ReadonlySet<TimeGranularity> = new Set(['hour', 'minute', 'second
 const sqlite: SqlDialect = {
   name: 'sqlite',
   quoteIdentifier: doubleQuote,
+  castToDeclared: castFor('sqlite'),
   dateTrunc(expr, granularity) {
     switch (granularity) {
       case 'year':
@@ -197,6 +218,7 @@ function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
   return {
     name,
     quoteIdentifier: doubleQuote,
+    castToDeclared: castFor(name),
     dateTrunc(expr, granularity) {
       if (granularity === 'week_sunday') {
         return `(DATE_TRUNC('week', ${timestamp(expr)} + INTERVAL '1 day') - INTERVAL '1 day')`;
