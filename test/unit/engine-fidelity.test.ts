@@ -328,3 +328,43 @@ describe('a model whose file did not decode', () => {
     );
   });
 });
+
+describe('labels in the response attributes, as SLayer enriches them', () => {
+  const labelled = [
+    table('policy_amount', {
+      columns: [column('policy_amount_identifier', 'INT', { primary_key: true }), column('policy_identifier', 'INT')],
+      joins: [join('policy', [['policy_identifier', 'policy_identifier']])],
+    }),
+    table('policy', {
+      columns: [
+        column('policy_identifier', 'INT', { primary_key: true }),
+        column('policy_number', 'TEXT', { label: 'Policy no.' }),
+      ],
+    }),
+    table('sales', {
+      columns: [column('id', 'INT', { primary_key: true }), column('sold_on', 'DATE', { label: 'Sold on' })],
+    }),
+  ];
+
+  test("a joined dimension takes its column's label; a time dimension falls back to its column's", async () => {
+    const host = databases.host('sqlite', labelled);
+    const byPolicy = await runQuery(host, {
+      source_model: 'policy_amount',
+      dimensions: ['policy.policy_number'],
+      measures: ['*:count'],
+    });
+    assert.deepEqual(byPolicy.attributes.dimensions['policy_amount.policy.policy_number'], { label: 'Policy no.' });
+    const byMonth = await runQuery(host, {
+      source_model: 'sales',
+      time_dimensions: [{ dimension: 'sold_on', granularity: 'month' }],
+      measures: ['*:count'],
+    });
+    assert.deepEqual(byMonth.attributes.dimensions['sales.sold_on'], { label: 'Sold on' });
+    const renamed = await runQuery(host, {
+      source_model: 'sales',
+      time_dimensions: [{ dimension: 'sold_on', granularity: 'month', label: 'Month' }],
+      measures: ['*:count'],
+    });
+    assert.deepEqual(renamed.attributes.dimensions['sales.sold_on'], { label: 'Month' }, "the query's own label wins");
+  });
+});

@@ -241,9 +241,9 @@ class Planner {
       parts,
       column: resolved.column,
       type: resolved.column.type,
-      // SLayer describes only the root model's columns; a joined dimension carries just an explicit label.
-      ...optionalLabel(ref.label ?? (parts.length === 1 ? resolved.column.label : undefined)),
-      ...(resolved.column.format && parts.length === 1 ? { format: resolved.column.format } : {}),
+      // SLayer's enrichment: the reference's label, else the column's, wherever the join path leads; its format.
+      ...optionalLabel(ref.label ?? resolved.column.label),
+      ...(resolved.column.format ? { format: resolved.column.format } : {}),
     });
   }
 
@@ -273,7 +273,7 @@ class Planner {
       column: resolved.column,
       type: resolved.column.type,
       granularity,
-      ...optionalLabel(label ?? ref.label),
+      ...optionalLabel(label ?? ref.label ?? resolved.column.label),
     });
   }
 
