@@ -45,6 +45,7 @@ let install: CodeServerInstall | undefined;
 let server: CodeServer | undefined;
 let workbench: Workbench | undefined;
 let storageRoot = '';
+const cspViolations: string[] = [];
 let sqlitePath = '';
 
 before(
@@ -60,6 +61,11 @@ before(
     installVsix(install, extensionsDir);
     server = await CodeServer.start({ install, extensionsDir, workspace: storageRoot });
     workbench = await step('open-workbench', undefined, server, () => openWorkbench(install!, server!));
+    // The results view's CSP allows only its own bundled script and styles: any violation is a defect.
+    workbench.page.on('console', (message) => {
+      if (/Content Security Policy|Refused to (execute|apply|load)/i.test(message.text()))
+        cspViolations.push(message.text());
+    });
   },
   { timeout: 240_000 },
 );
@@ -82,6 +88,7 @@ test(
     const page = requirePage();
     const view = await step('run-monthly', page, server, () => runQueryLens(page, MONTHLY));
     const shown = await step('grid-rows', page, server, () => gridRows(view));
+    assert.deepEqual(cspViolations, [], 'the results view loads under its strict CSP');
 
     const sql = await step('sql-tab', page, server, async () => {
       await view.locator('.tabs button[data-tab="sql"]').click();
@@ -125,6 +132,7 @@ test(
       await view.locator('.chart svg .mark-line path').first().waitFor({ timeout: 30_000 });
     });
     await page.screenshot({ path: path.join(artifactsDir(), 'results-chart.png') });
+    assert.deepEqual(cspViolations, [], 'the chart (Vega, no eval) renders under the strict CSP');
     assert.equal(await view.locator('select[aria-label="Chart type"]').inputValue(), 'line');
     assert.equal(await view.locator('.chart svg .mark-line path').count(), 2);
 
