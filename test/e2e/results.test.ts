@@ -207,7 +207,8 @@ test("a saved measure's Run lens runs it and then shows its latest value", { tim
     sqlitePath,
     'SELECT substr(ordered_at, 1, 7) AS month, SUM(amount) AS revenue FROM orders GROUP BY month ORDER BY month DESC LIMIT 1',
   );
-  const shown = Number(latest?.[1]).toLocaleString('en-US', { maximumFractionDigits: 2 });
+  // Revenue is a currency with two decimals in the demo model, and the lens shows it as the grid does.
+  const shown = `$${Number(latest?.[1]).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   // The editor group may have lost focus to the results view; only this editor has such a lens.
   const valued = page.locator('.contentWidgets .codelens-decoration a', { hasText: `Run · ${shown} (just now)` });
   await step('lens-value', page, server, () => valued.first().waitFor({ timeout: 30_000 }));

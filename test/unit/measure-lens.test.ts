@@ -21,3 +21,15 @@ test('NULL and an empty result are said as such, not as 0', () => {
   assert.equal(measureLensTitle({ value: null, at: NOW }, NOW), '$(play) Run · NULL (just now)');
   assert.equal(measureLensTitle({ value: undefined, at: NOW }, NOW), '$(play) Run · no rows (just now)');
 });
+
+test("a measure's own format is used, as in the grid", () => {
+  const currency = { type: 'currency' as const, precision: 2 };
+  assert.equal(
+    measureLensTitle({ value: 3860.456, at: NOW, format: currency }, NOW),
+    '$(play) Run · $3,860.46 (just now)',
+  );
+  assert.equal(
+    measureLensTitle({ value: 0.25, at: NOW, format: { type: 'percent', precision: 0 } }, NOW),
+    '$(play) Run · 25% (just now)',
+  );
+});

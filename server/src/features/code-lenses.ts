@@ -1,5 +1,6 @@
 import type { CodeLens } from 'vscode-languageserver';
 import { Commands } from '../../../shared/src/commands';
+import { formatCell } from '../../../shared/src/number-format';
 import { LineIndex } from '../engine/schema/source';
 import type { Path } from '../engine/schema/decode';
 import type { FileState } from '../workspace/index';
@@ -56,14 +57,14 @@ export function codeLensesFor(state: FileState, uri: string, context: LensContex
 /** `▶ Run`, then `▶ Run · 1,234,567.89 (2 min ago)` once the measure has run. */
 export function measureLensTitle(last: MeasureValue | undefined, now: number): string {
   if (!last) return '$(play) Run';
-  return `$(play) Run · ${displayValue(last.value)} (${ago(now - last.at)})`;
+  return `$(play) Run · ${displayValue(last)} (${ago(now - last.at)})`;
 }
 
-function displayValue(value: unknown): string {
+/** Formatted as the results grid formats it; an unformatted number is grouped, with two decimals at most. */
+function displayValue({ value, format }: MeasureValue): string {
   if (value === undefined) return 'no rows';
-  if (value === null) return 'NULL';
-  if (typeof value === 'number') return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'number' && !format) return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return formatCell(value, format);
 }
 
 function ago(millis: number): string {

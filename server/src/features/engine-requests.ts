@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Hover } from 'vscode-languageserver';
 import { ErrorCode, SlayerError, toSlayerError } from '../../../shared/src/errors';
-import type { InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
+import type { FieldFormat, InspectResult, QueryResult, SaveQueryAsModelResult } from '../../../shared/src/protocol';
 import type { SlayerSettings } from '../../../shared/src/settings';
 import { dataState, openDriver } from '../engine/drivers/connect';
 import { DriverPool } from '../engine/drivers/pool';
@@ -45,6 +45,8 @@ export interface MeasureValue {
   value: unknown;
   /** Epoch milliseconds. */
   at: number;
+  /** The measure's SLayer format, so the lens reads `$3,860.46` as the grid does. */
+  format?: FieldFormat;
 }
 
 function measureKey(file: string, measure: string): string {
@@ -161,7 +163,13 @@ export class EngineRequests {
       measure,
       granularity: this.host.settings().measureLens.granularity,
     });
-    this.measureValues.set(measureKey(file, measure), { value: latestValue(result), at: Date.now() });
+    const key = result.columns[result.columns.length - 1] ?? '';
+    const format = result.attributes.measures[key]?.format;
+    this.measureValues.set(measureKey(file, measure), {
+      value: latestValue(result),
+      at: Date.now(),
+      ...(format ? { format } : {}),
+    });
     return this.paged(result, options.pageSize);
   }
 
