@@ -212,7 +212,7 @@ describe('slayer-ls query (the bundled CLI)', () => {
     {
       name: 'a formula syntax error shows where',
       query: '{"source_model":"orders","measures":["amount:sum +"]}',
-      message: /Measure 'amount:sum \+': Unexpected end of formula.*\n {2}amount:sum \+\n {14}\^/,
+      message: /Invalid formula syntax: 'amount:sum \+' — Unexpected end of formula.*\n {2}amount:sum \+\n {14}\^/,
     },
     {
       name: 'a schema error points at the field',

@@ -70,7 +70,7 @@ test('a bare name found in two data sources is an error naming both, not the fir
     (error: unknown) =>
       isSlayerError(error) &&
       error.code === ErrorCode.InvalidInput &&
-      /Model 'orders' exists in data sources 'a', 'b'/.test(error.message),
+      /^Model 'orders' exists in multiple datasources: \['a', 'b'\]/.test(error.message),
   );
 });
 

@@ -231,7 +231,7 @@ for (const driver of DRIVERS) {
     test('a measure cycle is rejected with its chain', async () => {
       await assert.rejects(
         run({ source_model: 'looping', measures: ['a'] }),
-        /Circular measure reference: a -> b -> a/,
+        /Saved measure 'a' has a cyclic reference: a → b → a/,
       );
     });
 
@@ -590,6 +590,6 @@ test('stored source_queries read top to bottom: a stage that uses a later one is
   const catalog = new StageCatalog(new StaticCatalog([orders, forward]), dialectFor('sqlite'), {});
   assert.throws(
     () => catalog.getModel('forward'),
-    /Stage 'a' of model 'forward' references 'b', which is not defined above it/,
+    /Stage 'a' cannot reference stage 'b': forward references are not allowed\./,
   );
 });

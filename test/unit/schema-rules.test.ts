@@ -177,7 +177,7 @@ const cases: RuleCase[] = [
     name: 'allowed_aggregations that the type forbids',
     bad: orders([], [['{name: status, type: TEXT}', '{name: status, type: TEXT, allowed_aggregations: [sum]}']]),
     at: 'sum',
-    message: /'sum' does not apply to TEXT columns/,
+    message: /^Column 'status': aggregation 'sum' is not applicable to TEXT columns\. allowed_aggregations must be/,
     good: orders([], [['{name: status, type: TEXT}', '{name: status, type: TEXT, allowed_aggregations: [count]}']]),
   },
   {
@@ -193,7 +193,7 @@ const cases: RuleCase[] = [
     name: 'weighted_avg without a weight',
     bad: orders([], [['formula: "amount:sum"', 'formula: "amount:weighted_avg"']]),
     at: 'amount:weighted_avg',
-    message: /needs the parameter 'weight'/,
+    message: /^Aggregation 'weighted_avg' requires parameter 'weight'\./,
     good: orders([], [['formula: "amount:sum"', 'formula: "amount:weighted_avg(weight=customer_id)"']]),
   },
   {
@@ -201,7 +201,7 @@ const cases: RuleCase[] = [
     name: 'named measures that refer to each other',
     bad: orders([], [['measures:\n', 'measures:\n  - {name: b, formula: "a * 2"}\n  - {name: a, formula: "b + 1"}\n']]),
     at: '"a * 2"',
-    message: /Circular measure reference: b -> a -> b/,
+    message: /^Saved measure 'b' has a cyclic reference: b → a → b/,
     good: orders([], [['measures:\n', 'measures:\n  - {name: a, formula: "revenue + 1"}\n']]),
   },
   {
@@ -209,7 +209,7 @@ const cases: RuleCase[] = [
     name: 'two columns with one name',
     bad: orders([], [['{name: status, type: TEXT}', '{name: amount, type: TEXT}']]),
     at: 'amount',
-    message: /Duplicate column name 'amount'/,
+    message: /^Model 'orders': duplicate column names: \['amount'\]\./,
     good: orders(),
   },
   {
@@ -217,7 +217,7 @@ const cases: RuleCase[] = [
     name: 'a measure named like a column',
     bad: orders([], [['{name: revenue,', '{name: amount,']]),
     at: 'amount',
-    message: /same name as a column/,
+    message: /^Model 'orders': name collision between columns and measures: \['amount'\]/,
     good: orders(),
   },
   {
@@ -225,7 +225,7 @@ const cases: RuleCase[] = [
     name: 'a custom aggregation without a formula',
     bad: orders(['aggregations:', '  - name: geomean']),
     at: 'geomean',
-    message: /not built in, so it needs a 'formula'/,
+    message: /^Aggregation 'geomean' is not a built-in aggregation; a 'formula' is required/,
     good: orders(['aggregations:', '  - name: geomean', '    formula: "EXP(AVG(LN({value})))"']),
   },
   {
@@ -311,7 +311,7 @@ const cases: RuleCase[] = [
     kind: 'query',
     bad: yaml('- {source_model: orders, measures: ["amount:sum"]}', '- {source_model: orders, measures: ["*:count"]}'),
     at: '{source_model: orders, measures: ["amount:sum"]}',
-    message: /needs a 'name'/,
+    message: /^Every non-final entry in a query list must have a 'name'/,
     good: yaml('- {name: s1, source_model: orders, measures: ["amount:sum"]}', '- {source_model: s1}'),
   },
   {

@@ -125,7 +125,10 @@ describe('workspace index', () => {
     const index = await loadIndex(shop.root);
     const [problem] = index.problems(query);
     assert.equal(problem?.code, 'ambiguous-model');
-    assert.match(problem?.message ?? '', /Model 'orders' exists in data sources 'shop', 'warehouse'/);
+    assert.match(
+      problem?.message ?? '',
+      /^Model 'orders' exists in multiple datasources: \['shop', 'warehouse'\]\. Specify a data_source/,
+    );
     assert.equal(index.get(query)?.parsed.text.slice(problem?.span.start, problem?.span.end), 'orders');
     const priority = shop.write('priority.yaml', 'priority: [warehouse, shop]\n');
     assert.deepEqual(await index.filesChangedOnDisk([priority]), [query]);

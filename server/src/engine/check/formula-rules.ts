@@ -3,6 +3,16 @@ import { findName, namesOf, resolveJoinPath } from '../catalog';
 import { walk, type AggregateRef, type Call, type Expr, type NameRef } from '../formula/ast';
 import { FormulaSyntaxError } from '../formula/lexer';
 import { LIST_CALL, parseFormula } from '../formula/parser';
+import { unknownFunctionMessage, type FormulaSource } from '../query/compile';
+import {
+  filterJoinedColumnMessage,
+  filterNotInJoinsMessage,
+  filterUnknownNameMessage,
+  missingParameterMessage,
+  pyList,
+  repr,
+  starAggregationMessage,
+} from '../query/errors';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ModelDef } from '../schema/types';
 import { suggestName } from '../suggest';
@@ -21,15 +31,21 @@ import type { CheckContext } from './context';
 export interface FormulaScope {
   model: ModelDef;
   extraNames?: ReadonlySet<string>;
+  /** The formula or filter as written, for messages worded as the engine words them. */
+  source?: FormulaSource;
 }
 
-/** Parses a formula, reporting a syntax error at its exact characters; undefined when it does not parse. */
-export function parseAt(text: string, path: Path, ctx: CheckContext, what: string): Expr | undefined {
+/**
+ * Parses a formula, reporting a syntax error at its exact characters in the
+ * engine's (SLayer's) words; undefined when it does not parse.
+ */
+export function parseAt(text: string, path: Path, ctx: CheckContext, kind: FormulaSource['kind']): Expr | undefined {
   try {
     return parseFormula(text);
   } catch (error) {
     if (!(error instanceof FormulaSyntaxError)) throw error;
-    ctx.error(DiagnosticCode.FormulaSyntax, ctx.inside(path, error.span), `${what}: ${error.message}`);
+    const message = error.standalone ? error.message : `Invalid ${kind} syntax: ${repr(text)} — ${error.message}`;
+    ctx.error(DiagnosticCode.FormulaSyntax, ctx.inside(path, error.span), message);
     return undefined;
   }
 }
@@ -37,20 +53,20 @@ export function parseAt(text: string, path: Path, ctx: CheckContext, what: strin
 /** Checks every name, aggregation and function a formula uses against its model and the joins it reaches. */
 export function checkFormulaReferences(expr: Expr, path: Path, scope: FormulaScope, ctx: CheckContext): void {
   walk(expr, (node) => {
-    if (node.kind === 'call') checkCall(node, path, ctx);
+    if (node.kind === 'call') checkCall(node, path, scope, ctx);
     else if (node.kind === 'agg') checkAggregate(node, path, scope, ctx);
     else if (node.kind === 'ref') checkNameRef(node, path, scope, ctx);
   });
 }
 
-function checkCall(call: Call, path: Path, ctx: CheckContext): void {
+function checkCall(call: Call, path: Path, scope: FormulaScope, ctx: CheckContext): void {
   if (call.name === LIST_CALL || ALL_TRANSFORMS.has(call.name) || SCALAR_FUNCTIONS.has(call.name.toLowerCase())) return;
   const known = [...ALL_TRANSFORMS, ...SCALAR_FUNCTIONS];
   const named = suggestName(call.name, known);
   ctx.error(
     DiagnosticCode.UnknownReference,
     ctx.inside(path, call.nameSpan),
-    `Unknown function '${call.name}'.${named.hint} Transforms: ${[...ALL_TRANSFORMS].sort().join(', ')}.`,
+    `${unknownFunctionMessage(call.name, scope.source)}${named.hint}`,
     named.suggestion,
   );
 }
@@ -66,9 +82,20 @@ function checkNameRef(ref: NameRef, path: Path, scope: FormulaScope, ctx: CheckC
   ctx.error(
     DiagnosticCode.UnknownReference,
     ctx.inside(path, ref.span),
-    `'${leaf}' is not a column or measure of model '${owner.name}'.${named.hint}`,
+    `${unknownNameMessage(ref, leaf, owner, scope)}${named.hint}`,
     named.suggestion,
   );
+}
+
+/** The engine's words for a name that resolves to nothing: SLayer's for filters and measures. */
+function unknownNameMessage(ref: NameRef, leaf: string, owner: ModelDef, scope: FormulaScope): string {
+  const local = stripOwnName(ref.path.slice(0, -1), scope.model);
+  if (scope.source?.kind === 'filter') {
+    if (local.length === 0) return filterUnknownNameMessage(leaf, scope.model.name);
+    return filterJoinedColumnMessage([...local, leaf].join('.'), leaf, local.join('.'));
+  }
+  const what = `'${leaf}' is not a column or measure of model '${owner.name}'.`;
+  return scope.source && local.length === 0 ? `Bare measure name '${leaf}' is not valid: ${what}` : what;
 }
 
 /** The model a dotted prefix lands on; reports a broken join path and returns undefined. */
@@ -85,10 +112,17 @@ function ownerModel(
   const resolved = resolveJoinPath(scope.model, steps, ctx.catalog);
   if (resolved.ok) return resolved.model;
   const named = suggestName(steps[resolved.failedAt] ?? '', resolved.suggestions);
+  const head = steps[0] ?? '';
+  // A filter's column whose first step is no join of the source model: SLayer's words, as the engine says them.
+  const notInJoins =
+    scope.source?.kind === 'filter' && node.kind === 'ref' && !scope.model.joins.some((j) => j.target_model === head);
+  const message = notInJoins
+    ? filterNotInJoinsMessage([...steps, node.path[node.path.length - 1] ?? ''].join('.'), head, scope.model.name)
+    : resolved.message;
   ctx.error(
     DiagnosticCode.UnknownModel,
     ctx.inside(path, node.kind === 'agg' ? node.targetSpan : node.span),
-    `${resolved.message}${named.hint}`,
+    `${message}${named.hint}`,
     named.suggestion,
   );
   return undefined;
@@ -106,7 +140,7 @@ function checkStarCount(agg: AggregateRef, aggregation: string, path: Path, ctx:
   ctx.error(
     DiagnosticCode.AggregationNotAllowed,
     ctx.inside(path, agg.aggregationSpan),
-    `'*' can only be counted: write *:count.`,
+    starAggregationMessage(aggregation),
   );
 }
 
@@ -166,11 +200,6 @@ function isKnownAggregation(name: string, model: ModelDef): boolean {
   return BUILTIN_AGGREGATIONS.has(name) || model.aggregations.some((a) => a.name === name);
 }
 
-/** SLayer prints name lists the way Python prints a list of strings. */
-function pyList(names: readonly string[]): string {
-  return `[${names.map((name) => `'${name}'`).join(', ')}]`;
-}
-
 /** Why `column:aggregation` is refused, following SLayer's whitelist, primary-key and type rules. */
 export function aggregationRefusal(column: ColumnDef, aggregation: string, model: ModelDef): string | undefined {
   if (column.allowed_aggregations) {
@@ -204,7 +233,7 @@ function checkRequiredParams(
       ctx.error(
         DiagnosticCode.MissingAggregationParam,
         ctx.inside(path, agg.span),
-        `'${aggregation}' needs the parameter '${param}', as in ${agg.target === '*' ? '*' : agg.target.join('.')}:${aggregation}(${param}=...).`,
+        missingParameterMessage(aggregation, param, agg.target === '*' ? '*' : agg.target.join('.')),
       );
     }
   }

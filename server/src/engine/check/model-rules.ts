@@ -1,4 +1,5 @@
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
+import { pyList } from '../query/errors';
 import type { Path } from '../schema/decode';
 import { CURRENT_MODEL_VERSION, type ModelDef } from '../schema/types';
 import { suggestName } from '../suggest';
@@ -26,7 +27,7 @@ export function checkModel(model: ModelDef, path: Path, ctx: CheckContext): void
   checkDefaultTimeDimension(model, path, ctx);
   checkDataSource(model, path, ctx);
   checkJoins(model, path, ctx);
-  if (model.source_queries) checkQueryStages(model.source_queries, [...path, 'source_queries'], ctx);
+  if (model.source_queries) checkQueryStages(model.source_queries, [...path, 'source_queries'], ctx, model.name);
 }
 
 function checkVersion(model: ModelDef, path: Path, ctx: CheckContext): void {
@@ -123,7 +124,7 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
       ctx.error(
         DiagnosticCode.DuplicateName,
         ctx.at([...path, 'columns', i, 'name']),
-        `Duplicate column name '${column.name}' in model '${model.name}'.`,
+        `Model '${model.name}': duplicate column names: ['${column.name}']. Each column name must be unique within a model.`,
       );
     }
     seenColumns.set(column.name, i);
@@ -135,7 +136,7 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
       ctx.error(
         DiagnosticCode.MissingField,
         ctx.at(measurePath),
-        `Every measure of a model needs a name (formula '${measure.formula}').`,
+        `Model '${model.name}': every ModelMeasure in 'measures' must have a name. Unnamed formulas: ['${measure.formula}'].`,
       );
       return;
     }
@@ -143,7 +144,7 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
       ctx.error(
         DiagnosticCode.DuplicateName,
         ctx.at([...measurePath, 'name']),
-        `Duplicate measure name '${measure.name}' in model '${model.name}'.`,
+        `Model '${model.name}': duplicate measure names: ['${measure.name}']. Each named ModelMeasure must have a unique name within a model.`,
       );
     }
     seenMeasures.add(measure.name);
@@ -151,7 +152,7 @@ function checkNamespace(model: ModelDef, path: Path, ctx: CheckContext): void {
       ctx.error(
         DiagnosticCode.NameClash,
         ctx.at([...measurePath, 'name']),
-        `Measure '${measure.name}' has the same name as a column; columns and measures share one namespace.`,
+        `Model '${model.name}': name collision between columns and measures: ['${measure.name}']. Each name must be unique within a model (columns and measures share a namespace).`,
       );
     }
   });
@@ -167,7 +168,7 @@ function checkAllowedAggregations(model: ModelDef, path: Path, ctx: CheckContext
         ctx.error(
           DiagnosticCode.UnknownAggregation,
           span,
-          `Column '${column.name}': '${aggregation}' is neither a built-in aggregation nor one of this model's aggregations.${named.hint}`,
+          `Column '${column.name}': allowed_aggregations contains '${aggregation}', which is not a built-in aggregation or defined in this model's aggregations.${named.hint} Valid: ${pyList([...BUILTIN_AGGREGATIONS, ...custom].sort())}.`,
           named.suggestion,
         );
         return;
@@ -177,7 +178,7 @@ function checkAllowedAggregations(model: ModelDef, path: Path, ctx: CheckContext
           ctx.error(
             DiagnosticCode.AggregationNotAllowed,
             span,
-            `Column '${column.name}' is a primary key: only ${[...PRIMARY_KEY_AGGREGATIONS].join(', ')} are allowed, not '${aggregation}'.`,
+            `Column '${column.name}': '${aggregation}' is not allowed on a primary-key column. PK columns can only be aggregated with ${pyList([...PRIMARY_KEY_AGGREGATIONS].sort())}.`,
           );
         }
         return;
@@ -187,7 +188,7 @@ function checkAllowedAggregations(model: ModelDef, path: Path, ctx: CheckContext
         ctx.error(
           DiagnosticCode.AggregationNotAllowed,
           span,
-          `Column '${column.name}': '${aggregation}' does not apply to ${column.type} columns.`,
+          `Column '${column.name}': aggregation '${aggregation}' is not applicable to ${column.type} columns. allowed_aggregations must be a subset of the type-default set ${pyList([...DEFAULT_AGGREGATIONS_BY_TYPE[column.type]].sort())} (plus any custom aggregations defined on this model).`,
         );
       }
     });
@@ -210,7 +211,7 @@ function checkCustomAggregations(model: ModelDef, path: Path, ctx: CheckContext)
       ctx.error(
         DiagnosticCode.CustomAggregationFormula,
         ctx.at([...aggPath, 'name']),
-        `Aggregation '${aggregation.name}' is not built in, so it needs a 'formula' (an SQL template using {value}).`,
+        `Aggregation '${aggregation.name}' is not a built-in aggregation; a 'formula' is required (an SQL template using {value}). Built-in aggregations: ${[...BUILTIN_AGGREGATIONS].sort().join(', ')}.`,
       );
     }
   });
@@ -221,9 +222,9 @@ function checkMeasures(model: ModelDef, path: Path, ctx: CheckContext): void {
   const measureNames = new Set(model.measures.flatMap((m) => (m.name ? [m.name] : [])));
   model.measures.forEach((measure, i) => {
     const formulaPath = [...path, 'measures', i, 'formula'];
-    const expr = parseAt(measure.formula, formulaPath, ctx, `Measure '${measure.name ?? measure.formula}'`);
+    const expr = parseAt(measure.formula, formulaPath, ctx, 'formula');
     if (!expr) return;
-    checkFormulaReferences(expr, formulaPath, { model }, ctx);
+    checkFormulaReferences(expr, formulaPath, { model, source: { kind: 'formula', text: measure.formula } }, ctx);
     if (measure.name) {
       graph.set(
         measure.name,
@@ -241,13 +242,15 @@ function reportCycles(graph: Map<string, string[]>, model: ModelDef, path: Path,
     const chain = findCycle(start, graph);
     if (!chain || reported.has(start)) continue;
     for (const name of chain) reported.add(name);
-    const text = [...chain, chain[0]].join(' -> ');
     for (const name of new Set(chain)) {
       const index = model.measures.findIndex((m) => m.name === name);
+      // SLayer names the measure the expansion returns to, with the chain from it.
+      const from = chain.indexOf(name);
+      const text = [...chain.slice(from), ...chain.slice(0, from), name].join(' → ');
       ctx.error(
         DiagnosticCode.MeasureCycle,
         ctx.at([...path, 'measures', index, 'formula']),
-        `Circular measure reference: ${text}.`,
+        `Saved measure '${name}' has a cyclic reference: ${text}.`,
       );
     }
   }
@@ -321,7 +324,7 @@ function checkDataSource(model: ModelDef, path: Path, ctx: CheckContext): void {
   ctx.error(
     DiagnosticCode.UnknownDataSource,
     ctx.at([...path, 'data_source']),
-    `Datasource '${name}' not found: there is no datasources/${name}.yaml in this storage root.${named.hint}`,
+    `Datasource '${name}' not found for model '${model.name}': there is no datasources/${name}.yaml in this storage root.${named.hint}`,
     named.suggestion,
   );
 }

@@ -8,8 +8,12 @@ import { TIME_TYPES } from '../vocabulary';
 import type { CheckContext } from './context';
 import { checkFormulaReferences, parseAt } from './formula-rules';
 
-/** Non-final stages need names (later stages refer to them), and names are unique. */
-export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: CheckContext): void {
+/**
+ * Non-final stages need names (later stages refer to them), and names are
+ * unique. `model` names the query-backed model whose source_queries these
+ * are; without it they are a query file's list. Worded as SLayer words each.
+ */
+export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: CheckContext, model?: string): void {
   const seen = new Set<string>();
   stages.forEach((stage, i) => {
     const isLast = i === stages.length - 1;
@@ -17,11 +21,19 @@ export function checkQueryStages(stages: readonly QueryDef[], path: Path, ctx: C
       ctx.error(
         DiagnosticCode.StageRules,
         ctx.at([...path, i]),
-        `Stage ${i} is not the last one, so it needs a 'name' for later stages to use.`,
+        model === undefined
+          ? "Every non-final entry in a query list must have a 'name' (siblings reference each other by name)."
+          : `Model '${model}': non-final stage at index ${i} in source_queries must have a 'name'.`,
       );
     }
     if (stage.name && seen.has(stage.name)) {
-      ctx.error(DiagnosticCode.StageRules, ctx.at([...path, i, 'name']), `Duplicate stage name '${stage.name}'.`);
+      ctx.error(
+        DiagnosticCode.StageRules,
+        ctx.at([...path, i, 'name']),
+        model === undefined
+          ? `Duplicate stage name '${stage.name}' in query list.`
+          : `Model '${model}': duplicate stage name(s) in source_queries: ['${stage.name}'].`,
+      );
     }
     if (stage.name) seen.add(stage.name);
   });
@@ -69,8 +81,9 @@ function checkStage(query: QueryDef, path: Path, siblingStages: ReadonlySet<stri
   const measureNames = new Set(query.measures?.flatMap((m) => (m.name ? [m.name] : [])) ?? []);
   query.measures?.forEach((measure, i) => {
     const formulaPath = [...path, 'measures', i, 'formula'];
-    const expr = parseAt(measure.formula, formulaPath, ctx, 'Measure');
-    if (expr) checkFormulaReferences(expr, formulaPath, { model, extraNames: measureNames }, ctx);
+    const expr = parseAt(measure.formula, formulaPath, ctx, 'formula');
+    const source = { kind: 'formula', text: measure.formula } as const;
+    if (expr) checkFormulaReferences(expr, formulaPath, { model, extraNames: measureNames, source }, ctx);
   });
   query.dimensions?.forEach((ref, i) => checkDimension(model, ref, [...path, 'dimensions', i], ctx, false));
   query.time_dimensions?.forEach((td, i) =>
@@ -78,8 +91,9 @@ function checkStage(query: QueryDef, path: Path, siblingStages: ReadonlySet<stri
   );
   query.filters?.forEach((filter, i) => {
     const filterPath = [...path, 'filters', i];
-    const expr = parseAt(filter, filterPath, ctx, 'Filter');
-    if (expr) checkFormulaReferences(expr, filterPath, { model, extraNames: measureNames }, ctx);
+    const expr = parseAt(filter, filterPath, ctx, 'filter');
+    const source = { kind: 'filter', text: filter } as const;
+    if (expr) checkFormulaReferences(expr, filterPath, { model, extraNames: measureNames, source }, ctx);
   });
   checkMainTimeDimension(query, path, ctx);
 }

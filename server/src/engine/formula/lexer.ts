@@ -15,6 +15,8 @@ export class FormulaSyntaxError extends Error {
   constructor(
     message: string,
     readonly span: Span,
+    /** The message is SLayer's own sentence for this mistake, not a parse error to prefix with "Invalid ... syntax". */
+    readonly standalone = false,
   ) {
     super(message);
     this.name = 'FormulaSyntaxError';

@@ -95,6 +95,16 @@ class Parser {
     if (compareOp) {
       this.index++;
       const right = this.concatenation();
+      const next = this.peek();
+      if (next.kind === 'op' && COMPARE_OPS[next.text]) {
+        // SLayer's DEV-1539 rule: `a < b < c` means (a < b) AND (b < c) in Python but ((a < b) < c) in SQL.
+        throw new FormulaSyntaxError(
+          'Chained comparisons (e.g. `a < b < c`) are not supported in DSL filters because SQL would compare ' +
+            'the result of `a < b` with `c`. Rewrite using AND: `a < b AND b < c`.',
+          join(left.span, next.span),
+          true,
+        );
+      }
       return { kind: 'compare', op: compareOp, left, right, span: join(left.span, right.span) };
     }
     if (this.isKeyword(token, 'is')) return this.isNull(left);

@@ -2,7 +2,14 @@ import type { AggregateRef, Expr, Kwarg } from '../formula/ast';
 import type { ColumnDef, ModelDef } from '../schema/types';
 import { aggregationRefusal } from '../check/formula-rules';
 import { BUILTIN_AGGREGATIONS, normalizeAggregationName, REQUIRED_AGGREGATION_PARAMS } from '../vocabulary';
-import { invalidQuery, requireColumn, unknownName, unsupported } from './errors';
+import {
+  invalidQuery,
+  missingParameterMessage,
+  requireColumn,
+  starAggregationMessage,
+  unknownName,
+  unsupported,
+} from './errors';
 import type { SourceScope, TableNode } from './scope';
 
 /** One aggregate a query computes, keyed by SLayer's canonical name (`amount_sum`, `_count`). */
@@ -84,7 +91,7 @@ export function resolveAggregate(ref: AggregateRef, scope: SourceScope, from: Ta
   const kwargs = kwargsOf(ref.kwargs);
   if (columnName === '*') {
     if (aggregation !== 'count') {
-      throw invalidQuery(`Aggregation '${aggregation}' not allowed with measure '*' — use '*:count' for COUNT(*).`);
+      throw invalidQuery(starAggregationMessage(aggregation));
     }
     return {
       table,
@@ -126,12 +133,7 @@ function checkRequiredParams(
   const defaults = model.aggregations.find((a) => a.name === aggregation)?.params ?? [];
   for (const param of REQUIRED_AGGREGATION_PARAMS[aggregation] ?? []) {
     const given = param in kwargs || (param === 'p' && args.length > 0) || defaults.some((d) => d.name === param);
-    if (!given) {
-      throw invalidQuery(
-        `Aggregation '${aggregation}' requires parameter '${param}'. Set it in the model's aggregation definition ` +
-          `or at query time (e.g., '${column}:${aggregation}(${param}=...)').`,
-      );
-    }
+    if (!given) throw invalidQuery(missingParameterMessage(aggregation, param, column));
   }
 }
 
@@ -163,7 +165,7 @@ function percentileArgument(spec: AggregateSpec): string {
     spec.table.model.aggregations.find((a) => a.name === 'percentile')?.params.find((x) => x.name === 'p')?.sql;
   const value = Number(p);
   if (p === undefined || !Number.isFinite(value)) {
-    throw invalidQuery(`Aggregation 'percentile' parameter 'p' must be a numeric literal; got '${p ?? ''}'.`);
+    throw invalidQuery(`Aggregation 'percentile' parameter 'p' must be a numeric literal in [0, 1]; got '${p ?? ''}'.`);
   }
   if (value < 0 || value > 1) throw invalidQuery(`Aggregation 'percentile' parameter 'p' must be in [0, 1]; got ${p}.`);
   return p;
@@ -245,7 +247,8 @@ function templateAggregate(
   for (const [name, given] of Object.entries(spec.kwargs)) {
     if (!/^[\w.]+$/.test(given)) {
       throw invalidQuery(
-        `Aggregation '${spec.aggregation}' parameter '${name}' must be a column name or a number; got '${given}'.`,
+        `Unsafe value '${given}' for parameter '${name}' in aggregation '${spec.aggregation}'. Parameter values must ` +
+          "be column names (e.g., 'quantity') or numeric literals (e.g., '0.95').",
       );
     }
   }

@@ -1,8 +1,9 @@
 import { SlayerError } from '../../../../shared/src/errors';
 import type { AggregateRef, Call, Expr, NameRef } from '../formula/ast';
 import type { Span } from '../schema/source';
+import { closestName } from '../suggest';
 import { ALL_TRANSFORMS, SCALAR_FUNCTIONS } from '../vocabulary';
-import { invalidQuery } from './errors';
+import { invalidQuery, repr } from './errors';
 import type { SourceScope } from './scope';
 import { sql, joinTemplates, type SqlTemplate } from './template';
 
@@ -35,6 +36,16 @@ export interface CompileContext {
    * from an arbitrary row of the group (SQLite) or rejected (Postgres).
    */
   groupedColumn?(ref: NameRef): SqlTemplate;
+  /** A column read in a row formula; by default the scope resolves it. Filters word an unknown name as SLayer does. */
+  column?(ref: NameRef): SqlTemplate;
+  /** What is being compiled, for SLayer's messages that quote it ("Unknown function 'f' in formula 'x'"). */
+  source?: FormulaSource;
+}
+
+/** A measure formula (or order item) or a filter, as written. */
+export interface FormulaSource {
+  kind: 'formula' | 'filter';
+  text: string;
 }
 
 export function compileExpr(expr: Expr, ctx: CompileContext): SqlTemplate {
@@ -102,6 +113,7 @@ function compileRef(ref: NameRef, ctx: CompileContext): SqlTemplate {
     if (named) return named;
   }
   if (ctx.aggregates && ctx.groupedColumn) return ctx.groupedColumn(ref);
+  if (ctx.column) return ctx.column(ref);
   return [ctx.scope.resolveColumn(ref.path).sql];
 }
 
@@ -118,17 +130,39 @@ function compileCall(call: Call, ctx: CompileContext): SqlTemplate {
       throw invalidQuery(`Transform '${call.name}' is not allowed here: this formula is evaluated per row.`);
     return ctx.transform(call);
   }
-  if (!SCALAR_FUNCTIONS.has(call.name.toLowerCase())) {
-    throw invalidQuery(`Unknown function '${call.name}'.`);
-  }
-  if (call.kwargs.length > 0) {
-    throw invalidQuery(`Function '${call.name}' takes no named arguments.`);
-  }
+  if (!SCALAR_FUNCTIONS.has(call.name.toLowerCase())) throw unknownFunction(call.name, ctx.source);
+  if (call.kwargs.length > 0) throw scalarKeywords(call.name.toLowerCase(), ctx.source);
   // Arguments render independently; placeholders keep their own slots, so the join happens on text parts.
   const args = call.args.map((arg) => compileExpr(arg, ctx));
   const marker = args.map((_, index) => `${ARGUMENT_MARK}${index}${ARGUMENT_MARK}`);
   const shell = ctx.scope.dialect.scalarCall(call.name, marker);
   return spliceArguments(shell, args);
+}
+
+/** SLayer's words for a call of a function it does not know, in a filter or in a measure formula. */
+export function unknownFunctionMessage(name: string, source: FormulaSource | undefined): string {
+  if (source?.kind === 'filter') return `Unknown filter function '${name}' in: ${repr(source.text)}.`;
+  const where = source ? ` in formula ${repr(source.text)}` : '';
+  return (
+    `Unknown function '${name}'${where}. Supported scalar functions: ${[...SCALAR_FUNCTIONS].sort().join(', ')}. ` +
+    `Transforms: ${[...ALL_TRANSFORMS].sort().join(', ')}.`
+  );
+}
+
+function unknownFunction(name: string, source: FormulaSource | undefined): SlayerError {
+  const suggestion = closestName(name, [...SCALAR_FUNCTIONS, ...ALL_TRANSFORMS]);
+  const hint = suggestion ? ` Did you mean '${suggestion}'?` : '';
+  return invalidQuery(`${unknownFunctionMessage(name, source)}${hint}`);
+}
+
+/** Scalar functions take positional arguments only. */
+function scalarKeywords(name: string, source: FormulaSource | undefined): SlayerError {
+  if (source?.kind === 'filter') {
+    return invalidQuery(`Filter scalar function '${name}' does not accept keyword arguments: ${repr(source.text)}.`);
+  }
+  return invalidQuery(
+    `'${name}' does not accept keyword arguments.${source ? ` Formula: ${repr(source.text)}.` : ''} Pass them positionally, as in round(x, 2).`,
+  );
 }
 
 /** Stands in for an argument while the dialect spells the call; it cannot occur in SQL text. */

@@ -45,11 +45,63 @@ export function modelNotFound(name: string, candidates: Iterable<string>): Slaye
  * models may read different databases.
  */
 export function ambiguousModel(name: string, dataSources: readonly string[]): SlayerError {
-  const listed = dataSources.map((ds) => `'${ds}'`).join(', ');
   return new SlayerError(
     ErrorCode.InvalidInput,
-    `Model '${name}' exists in data sources ${listed}, and nothing says which one is meant; SLayer refuses it too (AmbiguousModelError). List the data sources in order in the storage root's priority.yaml (priority: [${dataSources.join(', ')}]), or rename one of the models.`,
+    `Model '${name}' exists in multiple datasources: ${pyList([...dataSources].sort())}. Specify a data_source or set a datasource priority to disambiguate: list the data sources in order in the storage root's priority.yaml (priority: [${dataSources.join(', ')}]), or rename one of the models.`,
   );
+}
+
+/** A list of names as Python prints it, as SLayer's messages show lists: `['a', 'b']`. */
+export function pyList(names: readonly string[]): string {
+  return `[${names.map((name) => `'${name}'`).join(', ')}]`;
+}
+
+/**
+ * A string as Python's repr() prints it, as SLayer quotes formulas and
+ * filters (`{formula!r}`): single quotes, or double quotes when the text
+ * holds a single quote and no double quote.
+ */
+export function repr(text: string): string {
+  const escaped = text.replace(/\\/g, '\\\\');
+  if (text.includes("'") && !text.includes('"')) return `"${escaped}"`;
+  return `'${escaped.replace(/'/g, "\\'")}'`;
+}
+
+/** SLayer's words for a filter's bare name that is nothing the model or the query defines. */
+export function filterUnknownNameMessage(name: string, model: string): string {
+  return (
+    `Filter references unknown name '${name}' on model '${model}'. It is not a Column, a ModelMeasure, a custom ` +
+    'aggregation, or a named measure / transform alias in this query. Define it on the model first or check spelling.'
+  );
+}
+
+/** SLayer's words for a filter's dotted reference whose first step is not one of the source model's joins. */
+export function filterNotInJoinsMessage(reference: string, head: string, model: string): string {
+  return (
+    `Filter '${reference}' references model '${head}' but it is not in joins for source model '${model}'. ` +
+    'Add it to source_model.joins or rewrite the filter to use a local derived column.'
+  );
+}
+
+/** SLayer's words for a filter's dotted reference to a column its joined model does not have. */
+export function filterJoinedColumnMessage(reference: string, column: string, path: string): string {
+  return (
+    `Filter '${reference}' references column '${column}' on '${path}', which doesn't resolve to a known column ` +
+    'on the joined model. Check the path or define the column on the model.'
+  );
+}
+
+/** SLayer's words for an aggregation used without a parameter it needs. */
+export function missingParameterMessage(aggregation: string, parameter: string, target: string): string {
+  return (
+    `Aggregation '${aggregation}' requires parameter '${parameter}'. Set it in the model's aggregation definition ` +
+    `or at query time (e.g., '${target}:${aggregation}(${parameter}=...)').`
+  );
+}
+
+/** SLayer's words for `*` aggregated by anything but count. */
+export function starAggregationMessage(aggregation: string): string {
+  return `Aggregation '${aggregation}' not allowed with measure '*' — use '*:count' for COUNT(*).`;
 }
 
 /** Points at a span of a formula: `in 'amount:summ' at 8-12`, with a caret line for terminals. */

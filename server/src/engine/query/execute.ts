@@ -45,7 +45,7 @@ export function datasourceOf(base: BaseSource, catalog: ModelCatalog): Datasourc
   const datasource = catalog.getDatasource(base.dataSource);
   if (!datasource) {
     throw invalidQuery(
-      `Model '${base.model}' uses data_source '${base.dataSource}', which has no datasources/${base.dataSource}.yaml.`,
+      `Datasource '${base.dataSource}' not found for model '${base.model}': there is no datasources/${base.dataSource}.yaml.`,
     );
   }
   return datasource;

@@ -30,7 +30,9 @@ export function parseDuration(text: string): DurationPart[] {
     index = pattern.lastIndex;
   }
   if (parts.length === 0 || index !== text.length) {
-    throw invalidQuery(`Window '${text}' is not a duration; use units y, m, w, d, h, min, s, as in '90d' or '1y2m'.`);
+    throw invalidQuery(
+      `Invalid window duration '${text}'. Use syntax like '1y2m3w5d6h7min8s': units y, m, w, d, h, min, s, as in '90d'.`,
+    );
   }
   return parts;
 }

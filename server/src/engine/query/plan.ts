@@ -13,13 +13,24 @@ import type {
   QueryDef,
   TimeGranularity,
 } from '../schema/types';
+import { rawRowsWithMeasures, RAW_ROWS_WITHOUT_COLUMNS } from '../schema/decode-query';
 import type { SqlDialect } from '../sql/dialect';
 import { ALL_TRANSFORMS, normalizeAggregationName, RANK_TRANSFORMS, TIME_TYPES } from '../vocabulary';
 import { parseDuration, wholePeriodFilters, type DurationPart } from './periods';
 import { aggregateSql, resolveAggregate, type AggregateSpec } from './aggregate';
-import { compileExpr, FormulaFailure, type CompileContext } from './compile';
+import { compileExpr, FormulaFailure, type CompileContext, type FormulaSource } from './compile';
 import { CrossPlacement, targetWithJoinBack } from './cross-model';
-import { invalidQuery, modelNotFound, requireSound, unknownName, withFormulaContext } from './errors';
+import {
+  filterJoinedColumnMessage,
+  filterNotInJoinsMessage,
+  filterUnknownNameMessage,
+  invalidQuery,
+  modelNotFound,
+  repr,
+  requireSound,
+  unknownName,
+  withFormulaContext,
+} from './errors';
 import { SourceScope } from './scope';
 import { render, slotsOf, sql, type SqlTemplate } from './template';
 import {
@@ -73,6 +84,9 @@ interface PlannedDimension extends PlannedField {
 
 interface PlannedMeasure extends PlannedField {
   template: SqlTemplate;
+  /** The formula as written and the name the query gave it (a saved measure's own), for collision messages. */
+  formula?: string;
+  declaredName?: string;
 }
 
 interface LocalSlot {
@@ -126,12 +140,18 @@ export function sourceModel(query: QueryDef, catalog: ModelCatalog): ModelDef {
   };
 }
 
-function parseOrThrow(text: string, what: string): Expr {
+/**
+ * Parses a measure formula or a filter. A syntax error reads as SLayer's
+ * ("Invalid filter syntax: 'x' — ..."), which already names the formula, so
+ * only a saved measure's name (`owner`) goes before it.
+ */
+function parseOrThrow(text: string, kind: 'formula' | 'filter', owner?: string): Expr {
   try {
     return parseFormula(text);
   } catch (error) {
     if (error instanceof FormulaSyntaxError) {
-      throw withFormulaContext(invalidQuery(error.message), what, text, error.span);
+      const headline = error.standalone ? error.message : `Invalid ${kind} syntax: ${repr(text)} — ${error.message}`;
+      throw withFormulaContext(invalidQuery(headline), owner ?? headline, text, error.span);
     }
     throw error;
   }
@@ -278,7 +298,13 @@ class Planner {
   }
 
   private pushDimension(dimension: PlannedDimension): void {
-    if (this.dimensions.some((existing) => existing.key === dimension.key)) {
+    const existing = this.dimensions.find((other) => other.key === dimension.key);
+    if (existing && (existing.granularity === undefined) !== (dimension.granularity === undefined)) {
+      throw invalidQuery(
+        `Column '${dimension.key}' appears in both \`dimensions\` and \`time_dimensions\` — ambiguous projection. Use one or the other.`,
+      );
+    }
+    if (existing) {
       throw invalidQuery(
         `Column '${dimension.key}' appears more than once in dimensions and time_dimensions — ambiguous projection. Use one.`,
       );
@@ -295,7 +321,7 @@ class Planner {
   addMeasure(measure: MeasureDef): void {
     const formula = measure.formula.trim();
     const saved = measure.name === undefined ? this.savedMeasure(formula) : undefined;
-    const expr = parseOrThrow(formula, `Measure '${measure.name ?? formula}'`);
+    const expr = parseOrThrow(formula, 'formula');
     if (expr.kind === 'ref' && !saved && !this.savedMeasure(expr.path.join('.'))) {
       this.addBareNameMeasure(expr, formula);
       return;
@@ -307,22 +333,43 @@ class Planner {
     this.currentField = undefined;
     const name = measure.name ?? saved?.name ?? this.defaultName(expr, formula);
     const key = this.measureKey(expr, name, measure.name !== undefined || saved !== undefined);
-    if (this.measures.some((existing) => existing.key === key)) {
-      throw invalidQuery(
-        `Measure '${formula}' surfaces as '${key}', which an earlier measure of this query already uses.`,
-      );
-    }
+    // As in SLayer, asking for a saved measure by name declares that name.
+    const declaredName = measure.name ?? saved?.name;
+    const earlier = this.measures.find((existing) => existing.key === key);
+    if (earlier) throw this.measureCollision(formula, declaredName, earlier, key);
     const described = this.describeMeasure(expr, []);
     this.measures.push({
       key,
       kind: 'measure',
       template,
+      formula,
+      ...(declaredName === undefined ? {} : { declaredName }),
       ...optionalLabel(
         measure.label ??
           (expr.kind === 'agg' && expr.target !== '*' && expr.target.length > 1 ? undefined : described.label),
       ),
       ...(described.format ? { format: described.format } : {}),
     });
+  }
+
+  /** SLayer's words for two measures of one query landing on one result column. */
+  private measureCollision(
+    formula: string,
+    declaredName: string | undefined,
+    earlier: PlannedMeasure,
+    key: string,
+  ): SlayerError {
+    const other = earlier.formula ?? key;
+    if (declaredName !== undefined && declaredName === earlier.declaredName) {
+      return invalidQuery(
+        `Measure '${formula}' and measure '${other}' both declare name '${declaredName}'. ` +
+          'Two distinct aggregates would otherwise be silently merged into one column. Pick a different `name` for one of them.',
+      );
+    }
+    return invalidQuery(
+      `Measure '${formula}' and measure '${other}' both surface as '${key}'. Two distinct aggregates would ` +
+        'otherwise be silently merged into one column. Pick a different `name`, or rename the other measure too.',
+    );
   }
 
   /** A lone local aggregate is named canonically (`amount_percentile_p_0_9`); anything else by its text. */
@@ -355,7 +402,7 @@ class Planner {
     if (expr.kind === 'ref' && expr.path.length === 1) {
       const saved = this.savedMeasure(expr.path[0] ?? '');
       if (saved && !chain.includes(saved.name ?? '')) {
-        return this.describeMeasure(parseOrThrow(saved.formula, `Saved measure '${saved.name ?? ''}'`), [
+        return this.describeMeasure(parseOrThrow(saved.formula, 'formula', `Saved measure '${saved.name ?? ''}'`), [
           ...chain,
           saved.name ?? '',
         ]);
@@ -431,6 +478,7 @@ class Planner {
       namedMeasure: (name, ref) => this.expandNamed(name, ref, chain),
       transform: (call) => this.transformSlot(call, chain),
       groupedColumn: (ref) => this.groupedColumn(ref),
+      source: { kind: this.compiling.role === 'filter' ? 'filter' : 'formula', text: this.compiling.text },
     };
   }
 
@@ -446,8 +494,8 @@ class Planner {
           : `Bare measure name '${name}' is not valid. Use colon syntax (e.g., '${name}:sum', '${name}:avg'). For COUNT(*), use '*:count'.`;
       throw invalidQuery(message, fixed);
     }
-    const resolved = this.scope.resolveColumn(ref.path);
-    const dimension = this.dimensions.find((d) => d.granularity === undefined && d.sql === resolved.sql);
+    const resolvedSql = role === 'filter' ? this.filterColumnSql(ref) : this.scope.resolveColumn(ref.path).sql;
+    const dimension = this.dimensions.find((d) => d.granularity === undefined && d.sql === resolvedSql);
     if (dimension) return [{ slot: `${DIMENSION_SLOT}${dimension.key}` }];
     const bucketed = this.dimensions.some((d) => d.granularity !== undefined && d.parts.join('.') === name);
     const why = bucketed ? ` It is a time dimension here, so each group holds a range of its values.` : '';
@@ -457,14 +505,72 @@ class Planner {
           `dimensions or time_dimensions. Add it to dimensions/time_dimensions or split into separate filters.${why}`,
       );
     }
+    const parts = this.localParts(ref.path);
+    if (parts.length > 1) {
+      // SLayer's UnresolvableOrderColumnError: a joined column the query does not project.
+      throw invalidQuery(
+        `ORDER BY column '${parts.join('.')}' cannot be resolved: it is not a projected field, a base column, or a ` +
+          'column on a join that is in scope. Add it to dimensions, or order by a projected field instead: ' +
+          `a grouped query can only be ordered by its dimensions and measures.${why}`,
+      );
+    }
     throw invalidQuery(
       `Order '${text}' references column '${name}', which is not in the query's dimensions or time_dimensions: ` +
         `a grouped query can only be ordered by its dimensions and measures.${why}`,
     );
   }
 
-  private rowCtx(): CompileContext {
-    return { scope: this.scope, aggregates: false, aggregate: () => [], namedMeasure: () => undefined };
+  /** A reference without a redundant leading "<source model>." (`orders.status` on orders is `status`). */
+  private localParts(path: readonly string[]): string[] {
+    return path[0] === this.model.name && path.length > 1 ? path.slice(1) : [...path];
+  }
+
+  /**
+   * A column a filter reads, with SLayer's words when it names nothing:
+   * an unknown bare name, a first hop that is not a join, or a joined model
+   * without that column. Deeper broken paths keep the scope's own message.
+   */
+  private filterColumnSql(ref: NameRef): string {
+    const parts = this.localParts(ref.path);
+    const hops = parts.slice(0, -1);
+    const leaf = parts[parts.length - 1] ?? '';
+    const first = hops[0];
+    if (first !== undefined && !this.model.joins.some((join) => join.target_model === first)) {
+      throw unknownName(
+        filterNotInJoinsMessage(parts.join('.'), first, this.model.name),
+        first,
+        this.model.joins.map((join) => join.target_model),
+      );
+    }
+    const owner = this.scope.modelAt(hops);
+    if (!owner.columns.some((column) => column.name === leaf)) {
+      if (hops.length === 0) this.unknownFilterName(leaf);
+      throw unknownName(
+        filterJoinedColumnMessage(parts.join('.'), leaf, hops.join('.')),
+        leaf,
+        owner.columns.map((column) => column.name),
+      );
+    }
+    return this.scope.resolveColumn(ref.path).sql;
+  }
+
+  private unknownFilterName(name: string): never {
+    throw unknownName(filterUnknownNameMessage(name, this.model.name), name, [
+      ...this.model.columns.map((c) => c.name),
+      ...this.model.measures.flatMap((m) => (m.name ? [m.name] : [])),
+    ]);
+  }
+
+  /** A row formula: a filter (WHERE) or the order of a raw-rows query. */
+  private rowCtx(source: FormulaSource): CompileContext {
+    return {
+      scope: this.scope,
+      aggregates: false,
+      aggregate: () => [],
+      namedMeasure: () => undefined,
+      source,
+      ...(source.kind === 'filter' ? { column: (ref: NameRef) => [this.filterColumnSql(ref)] } : {}),
+    };
   }
 
   /** Saved measures expand by name, transitively; a cycle is an error naming the chain. */
@@ -474,9 +580,9 @@ class Planner {
     const saved = this.savedMeasure(name);
     if (!saved) return this.dimensionColumn(ref) ? undefined : this.notAMeasure(name);
     if (chain.includes(name)) {
-      throw invalidQuery(`Circular measure reference: ${[...chain, name].join(' -> ')}.`);
+      throw invalidQuery(`Saved measure '${name}' has a cyclic reference: ${[...chain, name].join(' → ')}.`);
     }
-    const expr = parseOrThrow(saved.formula, `Saved measure '${name}'`);
+    const expr = parseOrThrow(saved.formula, 'formula', `Saved measure '${name}'`);
     const outer = this.compiling;
     this.compiling = { role: 'measure', text: saved.formula };
     try {
@@ -496,12 +602,20 @@ class Planner {
     return this.model.columns.some((column) => column.name === ref.path[0]);
   }
 
+  /** A bare name that is no column, saved measure or query measure; worded as SLayer words it where it has words. */
   private notAMeasure(name: string): never {
+    const { role } = this.compiling;
+    if (role === 'filter') this.unknownFilterName(name);
     const candidates = [
       ...this.model.measures.flatMap((m) => (m.name ? [m.name] : [])),
       ...this.model.columns.map((c) => c.name),
     ];
-    throw unknownName(`'${name}' is not a column or measure of model '${this.model.name}'.`, name, candidates);
+    const what = `'${name}' is not a column or measure of model '${this.model.name}'.`;
+    throw unknownName(
+      role === 'measure' ? `Bare measure name '${name}' is not valid: ${what}` : what,
+      name,
+      candidates,
+    );
   }
 
   private slotFor(ref: AggregateRef): SqlTemplate {
@@ -572,21 +686,22 @@ class Planner {
   /** A transform call becomes a column of a layer above what it reads; change/change_pct desugar to a shift. */
   private transformSlot(call: Call, chain: readonly string[]): SqlTemplate {
     const ctx = this.aggregateContext(chain);
-    const arg = compileExpr(transformOperand(call), ctx);
+    const operand = transformOperand(call);
+    const arg = compileExpr(operand, ctx);
     const field = this.currentField ?? `${call.name}(...)`;
     const grain = (): TimeGranularity => this.transformTime(field, call.name).granularity ?? 'day';
     if (TIME_ORDERED.has(call.name)) this.transformTime(field, call.name);
     switch (call.name) {
       case 'time_shift': {
         const { amount, granularity } = shiftOf(call, grain());
-        return this.shiftSlot(arg, amount, granularity, call.name);
+        return this.shiftSlot(arg, amount, granularity, call.name, operand);
       }
       case 'change': {
-        const previous = this.shiftSlot(arg, -1, grain(), call.name);
+        const previous = this.shiftSlot(arg, -1, grain(), call.name, operand);
         return sql('(', arg, ' - ', previous, ')');
       }
       case 'change_pct': {
-        const previous = this.shiftSlot(arg, -1, grain(), call.name);
+        const previous = this.shiftSlot(arg, -1, grain(), call.name, operand);
         return sql('CASE WHEN ', previous, ' <> 0 THEN (', arg, ' - ', previous, ') / ', previous, ' END');
       }
       default:
@@ -594,8 +709,22 @@ class Planner {
     }
   }
 
-  private shiftSlot(arg: SqlTemplate, amount: number, granularity: TimeGranularity, name: string): SqlTemplate {
+  private shiftSlot(
+    arg: SqlTemplate,
+    amount: number,
+    granularity: TimeGranularity,
+    name: string,
+    operand: Expr,
+  ): SqlTemplate {
     if (slotsOf(arg).some((slot) => !this.localSlots.has(slot))) {
+      // SLayer refuses a self-join transform directly around another, in these words.
+      const nested = operand.kind === 'call' && SELF_JOIN_TRANSFORMS.has(operand.name) ? operand.name : undefined;
+      if (nested !== undefined && (name !== 'time_shift' || nested === 'time_shift')) {
+        throw invalidQuery(
+          `Nesting '${name}' around '${nested}' is not supported. Both use self-join CTEs. Try wrapping with a ` +
+            'window function instead (e.g., cumsum, lag).',
+        );
+      }
       throw invalidQuery(
         `${name} reads aggregates of this model only: it cannot wrap a window transform or a cross-model measure.`,
       );
@@ -608,8 +737,10 @@ class Planner {
     const layer = this.layerOf(arg) + (kind === 'consecutive_periods' ? 2 : 1);
     const base = { kind, arg, layer };
     if (kind === 'lag' || kind === 'lead') return this.addTransform({ ...base, n: offsetOf(call) });
-    if (kind === 'ntile')
-      return this.addTransform({ ...base, n: bucketsOf(call), partitionKeys: this.partitionKeys(call) });
+    if (kind === 'ntile') {
+      const n = bucketsOf(call, this.compiling.text);
+      return this.addTransform({ ...base, n, partitionKeys: this.partitionKeys(call) });
+    }
     if (RANK_TRANSFORMS.has(kind)) return this.addTransform({ ...base, partitionKeys: this.partitionKeys(call) });
     return this.addTransform(base);
   }
@@ -620,8 +751,10 @@ class Planner {
       const key = this.keyFor(parts);
       const match = this.dimensions.find((d) => d.key === key);
       if (!match) {
+        const available = [...new Set(this.dimensions.flatMap((d) => [d.key, d.parts[d.parts.length - 1] ?? '']))];
         throw invalidQuery(
-          `partition_by '${parts.join('.')}' of ${call.name} is not in the query's dimensions or time_dimensions.`,
+          `Transform '${call.name}': partition_by column '${parts.join('.')}' is not a query dimension. Add it to ` +
+            `dimensions/time_dimensions, or choose one of: ${available.sort().join(', ') || '(none)'}.`,
         );
       }
       return match.key;
@@ -636,11 +769,12 @@ class Planner {
 
   addFilter(filter: string, variables: Variables): void {
     const text = substituteVariables(filter, variables);
-    const expr = parseOrThrow(text, `Filter '${text}'`);
+    const expr = parseOrThrow(text, 'filter');
     if (usesTransforms(expr) || usesAggregates(expr, (name) => this.isMeasureName(name))) {
       if (!this.grouped)
         throw invalidQuery(
-          `Filter '${text}' references a measure; distinct_dimension_values: false returns raw rows, so filters may only use columns.`,
+          `distinct_dimension_values: false rejects measure references. Filter ${repr(text)} references a measure; ` +
+            'raw rows have no groups to aggregate over, so filters may only use columns.',
         );
       this.compiling = { role: 'filter', text };
       const template = this.compileOrExplain(expr, text, `Filter '${text}'`);
@@ -650,7 +784,7 @@ class Planner {
       } else this.post.push(template);
       return;
     }
-    const template = this.compileOrExplain(expr, text, `Filter '${text}'`, this.rowCtx());
+    const template = this.compileOrExplain(expr, text, `Filter '${text}'`, this.rowCtx({ kind: 'filter', text }));
     this.where.push(render(template, () => ''));
     this.rowFilters.push({ expr, text });
   }
@@ -661,12 +795,12 @@ class Planner {
       this.order.push({ template: [], key: field, direction });
       return;
     }
-    const expr = parseOrThrow(column, `Order '${column}'`);
+    const expr = parseOrThrow(column, 'formula', `Order '${column}'`);
     // A grouped query is ordered per group, so its order may read aggregates and dimensions, never raw rows.
     this.compiling = { role: 'order', text: column };
     const template = this.grouped
       ? this.compileOrExplain(expr, column, `Order '${column}'`)
-      : this.compileOrExplain(expr, column, `Order '${column}'`, this.rowCtx());
+      : this.compileOrExplain(expr, column, `Order '${column}'`, this.rowCtx({ kind: 'formula', text: column }));
     this.order.push({ template, direction });
   }
 
@@ -686,18 +820,15 @@ class Planner {
   }
 
   private checkRawRows(query: QueryDef): void {
-    if ((query.measures ?? []).length > 0) {
-      throw invalidQuery('distinct_dimension_values: false returns raw rows, so the query must not have measures.');
-    }
-    if (this.dimensions.length === 0) {
-      throw invalidQuery('distinct_dimension_values: false needs at least one dimension or time dimension to project.');
-    }
+    const measures = (query.measures ?? []).length;
+    if (measures > 0) throw invalidQuery(rawRowsWithMeasures(measures));
+    if (this.dimensions.length === 0) throw invalidQuery(RAW_ROWS_WITHOUT_COLUMNS);
   }
 
   // --- first/last ranking -----------------------------------------------------------------------
 
   /** SLayer's choice of time column for :first/:last without an explicit one. */
-  private defaultRankTime(): string {
+  private defaultRankTime(spec: AggregateSpec): string {
     const query = this.query;
     if (query?.main_time_dimension) return this.scope.resolveColumn(query.main_time_dimension.split('.')).sql;
     const timeDimension =
@@ -708,9 +839,10 @@ class Planner {
     const mentioned = timeColumns.find((c) => (query?.filters ?? []).some((f) => f.includes(c.name)));
     if (mentioned) return this.scope.columnSql(this.scope.root, mentioned);
     if (this.model.default_time_dimension) return this.scope.resolveColumn([this.model.default_time_dimension]).sql;
+    const column = spec.column?.name ?? '*';
     throw invalidQuery(
-      `first/last aggregation on model '${this.model.name}' needs a time column: pass one (amount:last(ordered_at)), ` +
-        'add a time dimension, or set default_time_dimension on the model.',
+      `Aggregation '${spec.aggregation}' on measure '${column}' requires a time column. Add a time dimension, ` +
+        `use an explicit arg (e.g., '${column}:${spec.aggregation}(time_col)'), or set default_time_dimension on the model.`,
     );
   }
 
@@ -718,7 +850,7 @@ class Planner {
     const timeArg = spec.args[0];
     const orderSql = timeArg
       ? this.scope.resolveColumn([...spec.table.path, ...timeArg.split('.')]).sql
-      : this.defaultRankTime();
+      : this.defaultRankTime(spec);
     const descending = spec.aggregation === 'last';
     const filterSql = spec.column?.filter ? this.scope.qualifySnippet(spec.table, spec.column.filter) : undefined;
     const id = `${descending}|${orderSql}|${filterSql ?? ''}`;
@@ -1055,7 +1187,8 @@ class Planner {
       const what = `Filter '${filter.text}'`;
       const placed = placement.placeExpr(filter.expr);
       if ('unreachable' in placed) throw placement.unplaceableFilter(what, filter.text, measure, placed.unreachable);
-      sub.where.push(render(sub.compileOrExplain(placed.placed, filter.text, what, sub.rowCtx()), () => ''));
+      const ctx = sub.rowCtx({ kind: 'filter', text: filter.text });
+      sub.where.push(render(sub.compileOrExplain(placed.placed, filter.text, what, ctx), () => ''));
     }
     this.placeDateRanges(sub, placement, measure);
     const template = sub.slotFor(cross.ref);
@@ -1093,6 +1226,9 @@ function crossFormula(cross: CrossSlot): string {
   const leaf = cross.ref.target === '*' ? '*' : cross.ref.target.join('.');
   return `${[...cross.path, leaf].join('.')}:${cross.ref.aggregation}`;
 }
+
+/** Transforms SLayer computes with a self-join CTE (change and change_pct desugar to time_shift). */
+const SELF_JOIN_TRANSFORMS: ReadonlySet<string> = new Set(['time_shift', 'change', 'change_pct']);
 
 /** A template slot that stands for a query dimension, read per group. */
 const DIMENSION_SLOT = 'dim:';

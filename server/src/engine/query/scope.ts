@@ -102,7 +102,10 @@ export class SourceScope {
     if (!model) throw modelNotFound(target, this.catalog.modelNames());
     requireSound(model);
     if (path.length > 1 && path.slice(0, -1).includes(target)) {
-      throw invalidQuery(`Circular join: ${[from.model.name, ...path].join(' -> ')}.`);
+      const chain = [this.root.model.name, ...path].join(' → ');
+      throw invalidQuery(
+        `Circular join detected while resolving '${path.join('.')}': '${target}' already visited (${chain}).`,
+      );
     }
     return { join, model };
   }
@@ -123,7 +126,7 @@ export class SourceScope {
     }
     const key = `${table.alias}.${column.name}`;
     if (stack.includes(key)) {
-      throw invalidQuery(`Circular column reference: ${[...stack, key].join(' -> ')}.`);
+      throw invalidQuery(`Circular column reference detected: ${[...stack, key].join(' → ')}.`);
     }
     const inlined = this.qualifySnippet(table, column.sql, [...stack, key], column.name);
     const wrapped = this.castToDeclared(column, /^[\w."]+$/.test(inlined) ? inlined : `(${inlined})`);
@@ -245,7 +248,7 @@ export class SourceScope {
         `Model '${model.name}' is query-backed; it can only be read through a query (its stages are planned first).`,
       );
     }
-    throw invalidQuery(`Model '${model.name}' has neither sql_table, sql nor source_queries.`);
+    throw invalidQuery(`Model '${model.name}' has neither sql_table nor sql defined (nor source_queries).`);
   }
 
   /** `FROM root LEFT JOIN ...` for every join reached so far. */

@@ -1,3 +1,4 @@
+import type { SlayerError } from '../../../../shared/src/errors';
 import { resolveModelName, type ModelCatalog } from '../catalog';
 import {
   modelDef,
@@ -8,7 +9,7 @@ import {
   type QueryDef,
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { ambiguousModel, invalidQuery, modelNotFound } from './errors';
+import { ambiguousModel, invalidQuery, modelNotFound, pyList } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
 import { mergeVariables, type Variables } from './variables';
 
@@ -136,9 +137,7 @@ export class StageCatalog implements ModelCatalog {
   ): VirtualStage {
     const known = this.built.get(name);
     if (known) return known;
-    if (this.visiting.includes(name)) {
-      throw invalidQuery(`Circular query reference: ${[...this.visiting, name].join(' -> ')}.`);
-    }
+    if (this.visiting.includes(name)) throw circularReference(name, this.visiting);
     const built = this.buildStages(name, stages, defaults, inherited, prefer);
     this.built.set(name, built);
     return built;
@@ -168,7 +167,7 @@ export class StageCatalog implements ModelCatalog {
       last = scope.planStage(stage, stage.name ?? name, defaults);
       if (stage.name) earlier.set(stage.name, stage);
     }
-    if (!last) throw invalidQuery(`Model '${name}' has an empty source_queries list.`);
+    if (!last) throw invalidQuery(`Model '${name}': source_queries cannot be an empty list.`);
     return { model: { ...last.model, name }, cache: last.cache };
   }
 
@@ -206,13 +205,20 @@ export function baseSourceOfQuery(
   named: ReadonlyMap<string, QueryDef> = new Map(),
   seen: readonly string[] = [],
   prefer?: string,
+  /** `named` are the stages of a runtime query list (not of a stored model's source_queries). */
+  listStages = true,
 ): BaseSource {
   const source = query.source_model;
   if (source.kind === 'inline') return baseSourceOfModel(source.model, catalog, seen);
   const name = source.kind === 'name' ? source.name : source.extension.source_name;
-  if (seen.includes(name)) throw invalidQuery(`Circular query reference: ${[...seen, name].join(' -> ')}.`);
+  if (seen.includes(name)) {
+    const cycle = seen.slice(seen.indexOf(name));
+    // Among the stages of one query list, SLayer's topological sort reports the cycle; elsewhere its model resolver.
+    if (listStages && cycle.every((stage) => named.has(stage))) throw listCycle(cycle);
+    throw circularReference(name, seen);
+  }
   const stage = named.get(name);
-  if (stage) return baseSourceOfQuery(stage, catalog, named, [...seen, name], prefer);
+  if (stage) return baseSourceOfQuery(stage, catalog, named, [...seen, name], prefer, listStages);
   const model = lookupModel(catalog, name, prefer);
   if (!model) throw modelNotFound(name, catalog.modelNames());
   return baseSourceOfModel(model, catalog, [...seen, name]);
@@ -223,19 +229,39 @@ export function baseSourceOfModel(model: ModelDef, catalog: ModelCatalog, seen: 
   const last = stages[stages.length - 1];
   if (!last) return { model: model.name, dataSource: model.data_source };
   const named = new Map(stages.flatMap((stage) => (stage.name ? [[stage.name, stage] as const] : [])));
-  return baseSourceOfQuery(last, catalog, named, seen, model.data_source || undefined);
+  return baseSourceOfQuery(last, catalog, named, seen, model.data_source || undefined, false);
+}
+
+/** SLayer's words for a model that, through its stages, reads itself. */
+function circularReference(name: string, chain: readonly string[]): SlayerError {
+  return invalidQuery(
+    `Circular reference detected: '${name}' references itself (resolution chain: ${[...chain, name].join(' → ')}).`,
+  );
+}
+
+/** SLayer's words for named stages of one query list that read each other in a ring. */
+function listCycle(stages: readonly string[]): SlayerError {
+  return invalidQuery(
+    `Cycle in query list: stages ${pyList([...new Set(stages)].sort())} form a cyclic dependency. ` +
+      `The reference graph must be acyclic (${[...stages, stages[0] ?? ''].join(' → ')}).`,
+  );
 }
 
 /** A stored stage may only read stages defined above it: not itself, not one below. */
 function checkNoForwardReference(stage: QueryDef, rest: readonly QueryDef[], model: string): void {
   const later = new Set(rest.flatMap((s) => (s.name ? [s.name] : [])));
+  const offender = stage.name ?? '(last)';
+  const rule = `stage may only resolve to prior named stages in the same source_queries list (of model '${model}').`;
   for (const reference of referencedNames(stage)) {
-    if (later.has(reference)) {
+    if (!later.has(reference)) continue;
+    if (reference === stage.name) {
       throw invalidQuery(
-        `Stage '${stage.name ?? '(last)'}' of model '${model}' references '${reference}', which is not defined above it; ` +
-          'source_queries read top to bottom.',
+        `Stage '${offender}' cannot reference itself via 'joins.target_model' (or as 'source_model'); a ${rule}`,
       );
     }
+    throw invalidQuery(
+      `Stage '${offender}' cannot reference stage '${reference}': forward references are not allowed. A ${rule}`,
+    );
   }
 }
 

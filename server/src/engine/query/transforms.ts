@@ -1,7 +1,7 @@
 import type { Call, Expr } from '../formula/ast';
 import { LIST_CALL } from '../formula/parser';
 import { TIME_GRANULARITIES, type TimeGranularity } from '../schema/types';
-import { invalidQuery } from './errors';
+import { invalidQuery, repr } from './errors';
 import type { SqlTemplate } from './template';
 
 /**
@@ -52,11 +52,17 @@ export const TIME_ORDERED: ReadonlySet<string> = new Set([
   'consecutive_periods',
 ]);
 
-function integerArgument(expr: Expr | undefined, what: string): number | undefined {
-  if (expr === undefined) return undefined;
+/** An integer literal (`4`, `-1`), or undefined for anything else. */
+function literalInteger(expr: Expr): number | undefined {
   const negative = expr.kind === 'unary' && expr.op === '-' && expr.operand.kind === 'number';
   const literal = negative ? (expr.operand as { value: number }).value * -1 : expr.kind === 'number' ? expr.value : NaN;
-  if (!Number.isInteger(literal)) throw invalidQuery(`${what} must be an integer literal.`);
+  return Number.isInteger(literal) ? literal : undefined;
+}
+
+function integerArgument(expr: Expr | undefined, what: string): number | undefined {
+  if (expr === undefined) return undefined;
+  const literal = literalInteger(expr);
+  if (literal === undefined) throw invalidQuery(`${what} must be an integer literal.`);
   return literal;
 }
 
@@ -70,8 +76,11 @@ function stringArgument(expr: Expr | undefined): string | undefined {
 /** The argument a transform transforms; every transform takes exactly one. */
 export function transformOperand(call: Call): Expr {
   const operand = call.args[0];
-  if (!operand)
-    throw invalidQuery(`Transform '${call.name}' needs a measure to transform, as in ${call.name}(revenue:sum).`);
+  if (!operand) {
+    throw invalidQuery(
+      `Transform '${call.name}' requires at least one argument (the measure), as in ${call.name}(revenue:sum).`,
+    );
+  }
   return operand;
 }
 
@@ -84,11 +93,20 @@ export function offsetOf(call: Call): number {
   return n ?? 1;
 }
 
-/** `ntile(x, n=N)`: N is required and positive. */
-export function bucketsOf(call: Call): number {
-  const n = integerArgument(call.kwargs.find((k) => k.name === 'n')?.value ?? call.args[1], "ntile's n");
-  if (n === undefined || n <= 0)
-    throw invalidQuery('ntile needs a positive integer n=, as in ntile(revenue:sum, n=4).');
+/** `ntile(x, n=N)`: N is required and positive. `formula` is the text being compiled, for the message. */
+export function bucketsOf(call: Call, formula: string): number {
+  const given = call.kwargs.find((k) => k.name === 'n')?.value ?? call.args[1];
+  if (given === undefined) {
+    throw invalidQuery(
+      `Transform 'ntile' requires keyword argument 'n' (positive integer) in formula ${repr(formula)}, ` +
+        'as in ntile(revenue:sum, n=4).',
+    );
+  }
+  const n = literalInteger(given);
+  if (n === undefined || n <= 0) {
+    const written = formula.slice(given.span.start, given.span.end) || '?';
+    throw invalidQuery(`Transform 'ntile': n must be a positive integer, got ${written} in formula ${repr(formula)}.`);
+  }
   return n;
 }
 

@@ -1,4 +1,4 @@
-import { invalidQuery } from './errors';
+import { invalidQuery, pyList, repr } from './errors';
 
 export type Variables = Readonly<Record<string, unknown>>;
 
@@ -15,7 +15,7 @@ export function substituteVariables(filter: string, variables: Variables): strin
     if (whole === '}}') return '}';
     if (name !== undefined) return variableText(name, filter, variables);
     throw invalidQuery(
-      `Invalid variable name '${badName ?? ''}' in filter: '${filter}'. ` +
+      `Invalid variable name '${badName ?? ''}' in filter: ${repr(filter)}. ` +
         'Variable names must contain only letters, digits, and underscores.',
     );
   });
@@ -25,12 +25,13 @@ function variableText(name: string, filter: string, variables: Variables): strin
   if (!Object.prototype.hasOwnProperty.call(variables, name)) {
     const available = Object.keys(variables).sort();
     throw invalidQuery(
-      `Undefined variable '${name}' in filter: '${filter}'. Available variables: [${available.map((v) => `'${v}'`).join(', ')}]`,
+      `Undefined variable '${name}' in filter: ${repr(filter)}. Available variables: ${pyList(available)}`,
     );
   }
   const value = variables[name];
   if (typeof value === 'string' || typeof value === 'number') return String(value);
-  throw invalidQuery(`Variable '${name}' must be a string or number, got ${value === null ? 'null' : typeof value}.`);
+  const got = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  throw invalidQuery(`Variable '${name}' must be a string or number, got ${got}.`);
 }
 
 /**

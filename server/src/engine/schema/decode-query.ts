@@ -14,7 +14,7 @@ import {
   type Path,
 } from './decode';
 import { decodeColumn, decodeJoin, decodeMeasure, decodeModel, named } from './decode-model';
-import { identifierProblem, modelNameProblem } from './names';
+import { identifierProblem, isIdentifier, modelNameProblem } from './names';
 import {
   TIME_GRANULARITIES,
   type ColumnRefDef,
@@ -82,22 +82,26 @@ export const decodeQuery: Decoder<QueryDef> = (node, ctx, path) => {
   return query;
 };
 
+/** SLayer's DistinctDimensionValuesError words, with its `=False` written as the query file writes it. */
+export function rawRowsWithMeasures(count: number): string {
+  return (
+    `distinct_dimension_values: false requires an empty \`measures\` field, but ${count} measure(s) were supplied. ` +
+    'Either remove the measures or set distinct_dimension_values: true (the default) to keep the auto-aggregating behaviour.'
+  );
+}
+
+export const RAW_ROWS_WITHOUT_COLUMNS =
+  'distinct_dimension_values: false requires at least one of `dimensions` or `time_dimensions` to be non-empty — ' +
+  'there are no columns to SELECT. Add the columns you want to project.';
+
 function checkRawRowsShape(query: QueryDef, ctx: DecodeContext, path: Path): void {
   if (query.distinct_dimension_values) return;
   const span = ctx.sources.best([...path, 'distinct_dimension_values']);
   if (query.measures && query.measures.length > 0) {
-    ctx.sink.error(
-      DiagnosticCode.InvalidValue,
-      span,
-      `distinct_dimension_values: false asks for raw rows, so 'measures' must be empty (${query.measures.length} given).`,
-    );
+    ctx.sink.error(DiagnosticCode.InvalidValue, span, rawRowsWithMeasures(query.measures.length));
   }
   if (!query.dimensions?.length && !query.time_dimensions?.length) {
-    ctx.sink.error(
-      DiagnosticCode.InvalidValue,
-      span,
-      'distinct_dimension_values: false needs at least one dimension or time dimension to select.',
-    );
+    ctx.sink.error(DiagnosticCode.InvalidValue, span, RAW_ROWS_WITHOUT_COLUMNS);
   }
 }
 
@@ -141,8 +145,9 @@ function columnRefProblem(ref: ColumnRefDef): string | undefined {
   const leaf = identifierProblem(ref.name, 'Column reference');
   if (leaf) return leaf;
   for (const part of ref.model?.split('.') ?? []) {
-    const problem = identifierProblem(part, 'Join path segment');
-    if (problem) return problem;
+    if (!isIdentifier(part)) {
+      return `Invalid model path '${ref.model ?? ''}': each part must contain only letters, digits, and underscores (and start with a letter or underscore); '${part}' does not.`;
+    }
   }
   return undefined;
 }
@@ -246,7 +251,7 @@ const directionDecoder: Decoder<'asc' | 'desc'> = (node, ctx, path) => {
     ctx.sink.error(
       DiagnosticCode.InvalidValue,
       spanOfNode(node),
-      `Order direction must be asc, desc, ascending or descending (any case), got '${text}'.`,
+      `order direction must be one of asc/desc/ascending/descending (case-insensitive), got '${text}'.`,
     );
   }
   return direction;

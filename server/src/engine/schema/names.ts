@@ -41,16 +41,17 @@ export function columnNameProblem(name: string): string | undefined {
   return emptyOrPadded(name, 'Column name') ?? firstViolation(name, 'Column name', ['dot', 'colon']);
 }
 
+/** SLayer's words for a name that is not an identifier; `what` says which name it is. */
 export function identifierProblem(name: string, what: string): string | undefined {
   if (IDENTIFIER.test(name)) return undefined;
-  return `${what} '${name}' must contain only letters, digits and underscores, and start with a letter or underscore.`;
+  return `Invalid name '${name}': must contain only letters, digits, and underscores, and start with a letter or underscore (${what.toLowerCase()}).`;
 }
 
 export function measureNameProblem(name: string): string | undefined {
   const shape = identifierProblem(name, 'Measure name');
   if (shape) return shape;
   if (ALL_TRANSFORMS.has(name)) {
-    return `Measure name '${name}' is a transform name and would shadow ${name}(...); reserved: ${[...ALL_TRANSFORMS].sort().join(', ')}.`;
+    return `ModelMeasure name '${name}' is a reserved transform name. Reserved: ${[...ALL_TRANSFORMS].sort().join(', ')}. It would shadow ${name}(...).`;
   }
   return undefined;
 }
@@ -59,7 +60,8 @@ export function aggregationNameProblem(name: string): string | undefined {
   const shape = identifierProblem(name, 'Aggregation name');
   if (shape) return shape;
   if (ALL_TRANSFORMS.has(name) && !BUILTIN_AGGREGATIONS.has(name)) {
-    return `Aggregation name '${name}' is a transform name; choose another.`;
+    const reserved = [...ALL_TRANSFORMS].filter((transform) => !BUILTIN_AGGREGATIONS.has(transform)).sort();
+    return `Aggregation name '${name}' conflicts with a built-in transform function. Reserved names: ${reserved.join(', ')}.`;
   }
   return undefined;
 }
