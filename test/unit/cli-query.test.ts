@@ -197,7 +197,8 @@ describe('slayer-ls query (the bundled CLI)', () => {
     {
       name: 'an unknown column points into the formula and suggests',
       query: '{"source_model":"orders","measures":["amout:sum"]}',
-      message: /Column 'amout' not found in model 'orders'\. Did you mean 'amount'\?\n {2}amout:sum\n {2}\^{9}/,
+      message:
+        /^slayer-ls query: Column 'amout' not found in model 'orders'\. Did you mean 'amount'\?\n {2}in measure: amout:sum\n {14}\^{9}/,
     },
     {
       name: 'an unknown aggregation suggests',

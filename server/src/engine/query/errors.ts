@@ -104,23 +104,22 @@ export function starAggregationMessage(aggregation: string): string {
   return `Aggregation '${aggregation}' not allowed with measure '*' — use '*:count' for COUNT(*).`;
 }
 
-/** Points at a span of a formula: `in 'amount:summ' at 8-12`, with a caret line for terminals. */
-export function locate(formula: string, start: number, end: number): string {
-  const width = Math.max(1, end - start);
-  return `\n  ${formula}\n  ${' '.repeat(start)}${'^'.repeat(width)}`;
-}
-
-/** Re-throws a SlayerError with the formula and a caret under the offending characters. */
+/** Re-throws a SlayerError with, after its message, which formula failed and a caret under the offending characters. */
 export function withFormulaContext(
   error: SlayerError,
   what: string,
   formula: string,
   span?: { start: number; end: number },
 ): SlayerError {
-  const where = span ? locate(formula, span.start, span.end) : `\n  ${formula}`;
-  // Messages that already name what failed (SLayer's "Filter 'x' references ...") are not prefixed twice.
-  const message = error.message.startsWith(what) ? error.message : `${what}: ${error.message}`;
-  return new SlayerError(error.code, `${message}${where}`, {
+  // The message keeps SLayer's words first; which formula failed, and where, follow on their own lines.
+  const quoted = ` '${formula}'`;
+  const label = what.endsWith(quoted) ? what.slice(0, -quoted.length).toLowerCase() : what;
+  // A message that already names what failed (SLayer's "Invalid formula syntax: '…'") needs only the caret.
+  const lead = error.message.startsWith(what) ? '' : `in ${label}: `;
+  const caret = span
+    ? `\n  ${' '.repeat(lead.length + span.start)}${'^'.repeat(Math.max(1, span.end - span.start))}`
+    : '';
+  return new SlayerError(error.code, `${error.message}\n  ${lead}${formula}${caret}`, {
     ...(error.suggestion === undefined ? {} : { suggestion: error.suggestion }),
     cause: error,
   });
