@@ -212,6 +212,14 @@ for (const driver of DRIVERS) {
       assert.deepEqual(response.data, [{ 'codes.num_max': 10, 'codes.num_sum': 26 }]);
     });
 
+    test('a measure named like a column is refused: its result column would hide the dimension of that name', async () => {
+      // Before: SELECT sales."status" AS "sales.status", COUNT(*) AS "sales.status" returned each count twice, no status.
+      await rejects(
+        run({ source_model: 'sales', dimensions: ['status'], measures: [{ formula: '*:count', name: 'status' }] }),
+        /^Query measure name 'status' collides with a source column on model 'sales'\. Pick a different name/,
+      );
+    });
+
     test("a cross-model measure's join never multiplies the source model's own measures", async () => {
       // Three policies; joining their five amounts into the main query would count five.
       const response = await run({

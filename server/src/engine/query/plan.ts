@@ -326,6 +326,13 @@ class Planner {
       this.addBareNameMeasure(expr, formula);
       return;
     }
+    if (measure.name !== undefined && this.model.columns.some((column) => column.name === measure.name)) {
+      throw invalidQuery(
+        `Query measure name '${measure.name}' collides with a source column on model '${this.model.name}'. ` +
+          'Pick a different name (or omit `name` to use the canonical alias). Filters and ORDER BY would otherwise ' +
+          'bind to the source column instead of the renamed aggregate.',
+      );
+    }
     // Compiled before naming: a bad reference is reported with its place in the formula.
     this.currentField = measure.name ?? saved?.name ?? publicFieldName(formula);
     this.compiling = { role: 'measure', text: formula };
@@ -337,6 +344,16 @@ class Planner {
     const declaredName = measure.name ?? saved?.name;
     const earlier = this.measures.find((existing) => existing.key === key);
     if (earlier) throw this.measureCollision(formula, declaredName, earlier, key);
+    const dimension = this.dimensions.find((existing) => existing.key === key);
+    if (dimension) {
+      // Two result columns under one key: the response would keep one value and lose the other, with no error.
+      throw invalidQuery(
+        `Measure '${formula}' surfaces as '${key}', which collides with the ` +
+          `${dimension.granularity === undefined ? 'dimension' : 'time dimension'} on the same query — the outer ` +
+          'projection key would be duplicated and the result shape could silently merge values. Pick a different ' +
+          '`name`, or remove the duplicate dimension.',
+      );
+    }
     const described = this.describeMeasure(expr, []);
     this.measures.push({
       key,
