@@ -44,7 +44,7 @@ import { toDiagnostics } from './features/diagnostics';
 import { formattingEdits } from './features/formatting';
 import { completeAt } from './language/completion';
 import { codeLensesFor } from './features/code-lenses';
-import { EngineRequests } from './features/engine-requests';
+import { EngineRequests, type RunOptions } from './features/engine-requests';
 import { runTargetAt } from './features/run-query';
 import { NAVIGATION_CAPABILITIES, registerNavigation } from './features/navigation';
 import { toResponseError } from './features/response-error';
@@ -219,19 +219,23 @@ export class SlayerSession {
 
   /** Runs a query file; see `cancellableRun`. */
   private runQuery(params: RunQueryParams, token: CancellationToken): Promise<QueryResult> {
-    const file = this.fileOf(params.uri);
-    const dryRun = params.dryRun ?? false;
-    const options = { dryRun, stage: params.stage, pageSize: params.pageSize };
-    return this.cancellableRun(file, token, !dryRun, (signal) => this.engine.runQuery(file, { ...options, signal }));
+    return this.runFile(params, token, (file, options) => this.engine.runQuery(file, options));
   }
 
   private previewModel(params: PreviewModelParams, token: CancellationToken): Promise<QueryResult> {
+    return this.runFile(params, token, (file, options) => this.engine.previewModel(file, options));
+  }
+
+  /** A query file's or a model's run (or, dry, its SQL), cancellable; only real runs are time-limited. */
+  private runFile(
+    params: RunQueryParams | PreviewModelParams,
+    token: CancellationToken,
+    run: (file: string, options: RunOptions) => Promise<QueryResult>,
+  ): Promise<QueryResult> {
     const file = this.fileOf(params.uri);
     const dryRun = params.dryRun ?? false;
     const options = { dryRun, stage: params.stage, pageSize: params.pageSize };
-    return this.cancellableRun(file, token, !dryRun, (signal) =>
-      this.engine.previewModel(file, { ...options, signal }),
-    );
+    return this.cancellableRun(file, token, !dryRun, (signal) => run(file, { ...options, signal }));
   }
 
   /** Runs a saved measure; its lens then shows the value, so the client is asked to fetch lenses again. */

@@ -25,12 +25,16 @@ window.addEventListener('message', (event: MessageEvent<ToView>) => {
 
 // Copy from the grid: the selected range as TSV, through the extension (the webview's clipboard is not reliable).
 document.addEventListener('keydown', (event) => {
-  if (!grid || !(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== 'c') return;
-  const text = grid.selectionAsTsv();
-  if (!text) return;
-  event.preventDefault();
-  host.postMessage({ type: 'copy', text });
+  if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== 'c') return;
+  if (copySelection()) event.preventDefault();
 });
+
+/** Sends the grid's selected range to the clipboard; false when nothing is selected. */
+function copySelection(): boolean {
+  const text = grid?.selectionAsTsv() ?? '';
+  if (text) host.postMessage({ type: 'copy', text });
+  return text !== '';
+}
 
 const restored = host.getState();
 if (restored) show({ type: 'restored', ...restored });
@@ -109,16 +113,14 @@ function toolbar(result: QueryResult): HTMLElement {
   const exporter = (format: 'csv' | 'json') => () => {
     if (resultId) host.postMessage({ type: 'export', resultId, format, sort: grid?.sort() ?? [] });
   };
-  const copy = (): void => {
-    const text = grid?.selectionAsTsv() ?? '';
-    if (text) host.postMessage({ type: 'copy', text });
-  };
   return el(
     'div',
     { class: 'toolbar' },
     button('Export CSV', exporter('csv'), { 'data-action': 'export-csv' }),
     button('Export JSON', exporter('json'), { 'data-action': 'export-json' }),
-    button('Copy selection', copy, { title: 'Copy the selected cells as tab-separated text (also Ctrl/Cmd+C)' }),
+    button('Copy selection', () => copySelection(), {
+      title: 'Copy the selected cells as tab-separated text (also Ctrl/Cmd+C)',
+    }),
   );
 }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
 import type { ModelCatalog } from '../engine/catalog';
 import { checkSlayerDocument, parseSlayerDocument } from '../engine/document';
-import { modelDef, type ModelDef } from '../engine/schema/types';
+import type { ModelDef } from '../engine/schema/types';
 import { modelToPlain } from '../storage/cache-values';
 import { stringOption, type ParsedArgs } from './args';
 import { decodeQueryText, readQueryArgument } from './query';
@@ -43,10 +43,7 @@ export async function runSaveModelCommand(
     const input = readQueryArgument(query ?? '', process.cwd());
     if ('name' in input)
       throw new SlayerError(ErrorCode.InvalidInput, 'save-model takes a query (JSON or @file), not a model name.');
-    if (loaded.index.catalogFor(root).getModel(name ?? ''))
-      throw new SlayerError(ErrorCode.InvalidInput, `Model '${name ?? ''}' already exists in ${root}.`);
-    const draft = modelDef(name ?? '', { source_queries: decodeQueryText(input) });
-    const saved = await engine.saveModel(root, draft, { save });
+    const saved = await engine.createModelFromQuery(root, decodeQueryText(input), name ?? '', { save });
     out.write(`${JSON.stringify(modelToPlain(saved.model), null, 2)}\n`);
   });
 }

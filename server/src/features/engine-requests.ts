@@ -163,13 +163,7 @@ export class EngineRequests {
       measure,
       granularity: this.host.settings().measureLens.granularity,
     });
-    const key = result.columns[result.columns.length - 1] ?? '';
-    const format = result.attributes.measures[key]?.format;
-    this.measureValues.set(measureKey(file, measure), {
-      value: latestValue(result),
-      at: Date.now(),
-      ...(format ? { format } : {}),
-    });
+    this.measureValues.set(measureKey(file, measure), { ...latestValue(result), at: Date.now() });
     return this.paged(result, options.pageSize);
   }
 
@@ -310,10 +304,20 @@ export class EngineRequests {
   }
 
   async saveStagesAsModel(root: string, stages: readonly QueryDef[], name: string): Promise<SaveQueryAsModelResult> {
+    const saved = await this.createModelFromQuery(root, stages, name, { save: true });
+    return { file: saved.file ?? '' };
+  }
+
+  /** SLayer's create_model_from_query: a new query-backed model over `stages`, never replacing one. */
+  createModelFromQuery(
+    root: string,
+    stages: readonly QueryDef[],
+    name: string,
+    options: { save: boolean },
+  ): Promise<{ model: ModelDef; file?: string }> {
     if (this.host.index.catalogFor(root).getModel(name))
       throw new SlayerError(ErrorCode.InvalidInput, `Model '${name}' already exists in ${root}.`);
-    const saved = await this.saveModel(root, modelDef(name, { source_queries: [...stages] }), { save: true });
-    return { file: saved.file ?? '' };
+    return this.saveModel(root, modelDef(name, { source_queries: [...stages] }), options);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
-import type { QueryResult, RunTarget } from '../../../shared/src/protocol';
+import type { FieldFormat, QueryResult, RunTarget } from '../../../shared/src/protocol';
 import { executeQuery, modelStages, type EngineHost } from '../engine/query/execute';
 import { referencedNames } from '../engine/query/stages';
 import type { SlayerResponse } from '../engine/query/response';
@@ -47,13 +47,7 @@ export async function previewModelFile(
   engineFor: (root: string) => EngineHost,
   request: RunQueryRequest,
 ): Promise<QueryResult> {
-  const state = index.get(request.file);
-  const model = state?.classified.kind === 'model' ? state.parsed.model : undefined;
-  if (!state || !model?.name) {
-    throw new SlayerError(ErrorCode.InvalidInput, `${request.file} is not a model file of a storage root.`);
-  }
-  const error = firstError(state);
-  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
+  const { state, model } = soundModelFile(index, request.file);
   const stages = model.source_queries ? stagesUpTo(modelStages(model), request.stage) : [previewQuery(model)];
   return runTimed(stages, engineFor(state.root ?? ''), request, model.data_source || undefined);
 }
@@ -67,16 +61,10 @@ export async function runMeasureFile(
   engineFor: (root: string) => EngineHost,
   request: RunQueryRequest & { measure: string; granularity: TimeGranularity },
 ): Promise<QueryResult> {
-  const state = index.get(request.file);
-  const model = state?.classified.kind === 'model' ? state.parsed.model : undefined;
-  if (!state || !model?.name) {
-    throw new SlayerError(ErrorCode.InvalidInput, `${request.file} is not a model file of a storage root.`);
-  }
+  const { state, model } = soundModelFile(index, request.file);
   if (!model.measures.some((measure) => measure.name === request.measure)) {
     throw new SlayerError(ErrorCode.NotFound, `Model '${model.name}' has no saved measure '${request.measure}'.`);
   }
-  const error = firstError(state);
-  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
   const query = measureQuery(model, request.measure, request.granularity);
   return runTimed([query], engineFor(state.root ?? ''), request, model.data_source || undefined);
 }
@@ -94,13 +82,16 @@ function measureQuery(model: ModelDef, measure: string, granularity: TimeGranula
 }
 
 /**
- * The value a measure's lens shows: the measure (the response's last column)
- * in the latest period, or the one overall row. Undefined when there are no rows.
+ * What a measure's lens shows: the measure (the response's last column) in
+ * the latest period, or the one overall row, with the measure's format.
+ * The value is undefined when there are no rows.
  */
-export function latestValue(result: QueryResult): unknown {
+export function latestValue(result: QueryResult): { value: unknown; format?: FieldFormat } {
   const measureKey = result.columns[result.columns.length - 1];
   const timeKey = result.columns.length > 1 ? result.columns[0] : undefined;
-  if (measureKey === undefined || result.data.length === 0) return undefined;
+  const format = measureKey === undefined ? undefined : result.attributes.measures[measureKey]?.format;
+  const formatted = format ? { format } : {};
+  if (measureKey === undefined || result.data.length === 0) return { value: undefined, ...formatted };
   // Time values come back as ISO 8601 text (see normaliseTimeValue), which sorts as time does.
   const timeOf = (row: Record<string, unknown> | undefined): string => {
     const value = timeKey === undefined ? undefined : row?.[timeKey];
@@ -108,7 +99,7 @@ export function latestValue(result: QueryResult): unknown {
   };
   let latest = result.data[0];
   for (const row of result.data) if (timeOf(row) > timeOf(latest)) latest = row;
-  return latest?.[measureKey];
+  return { value: latest?.[measureKey], ...formatted };
 }
 
 /**
@@ -129,6 +120,18 @@ export function runTargetAt(state: FileState, offset: number): RunTarget {
   }
   if (section === 'source_queries' && typeof index === 'number') return { kind: 'preview', stage: index };
   return { kind: 'preview' };
+}
+
+/** A model file of a storage root, as the index holds it, refused while it has errors. */
+function soundModelFile(index: WorkspaceIndex, file: string): { state: FileState; model: ModelDef } {
+  const state = index.get(file);
+  const model = state?.classified.kind === 'model' ? state.parsed.model : undefined;
+  if (!state || !model?.name) {
+    throw new SlayerError(ErrorCode.InvalidInput, `${file} is not a model file of a storage root.`);
+  }
+  const error = firstError(state);
+  if (error) throw new SlayerError(ErrorCode.InvalidInput, `The model file has errors; fix them first (${error}).`);
+  return { state, model };
 }
 
 function firstError(state: FileState): string | undefined {

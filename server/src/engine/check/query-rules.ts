@@ -1,6 +1,6 @@
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { resolveJoinPath, resolveModelName, type ModelCatalog } from '../catalog';
-import { ambiguousModel } from '../query/errors';
+import { ambiguousModel, dagRootReferencedMessage } from '../query/errors';
 import type { Path } from '../schema/decode';
 import type { ColumnDef, ColumnRefDef, ModelDef, QueryDef } from '../schema/types';
 import { suggestName } from '../suggest';
@@ -57,7 +57,7 @@ export function checkQueryFile(stages: readonly QueryDef[], isList: boolean, ctx
       ctx.error(
         DiagnosticCode.StageRules,
         ctx.at(sourcePath(stage, path)),
-        `The final entry '${rootName}' is the DAG root and must not be referenced by other stages. Move '${rootName}' earlier, or end the list with the stage that reads it.`,
+        dagRootReferencedMessage(rootName, [stage.name ?? `stage ${i}`]),
       );
       return;
     }

@@ -67,6 +67,14 @@ export function repr(text: string): string {
   return `'${escaped.replace(/'/g, "\\'")}'`;
 }
 
+/** SLayer's words for stages that read the list's last entry, with how to fix it. */
+export function dagRootReferencedMessage(rootName: string, referrers: readonly string[]): string {
+  return (
+    `The final entry '${rootName}' is the DAG root and must not be referenced by other stages. ` +
+    `Referenced by: ${pyList(referrers)}. Move '${rootName}' earlier, or end the list with the stage that reads it.`
+  );
+}
+
 /** SLayer's words for a filter's bare name that is nothing the model or the query defines. */
 export function filterUnknownNameMessage(name: string, model: string): string {
   return (

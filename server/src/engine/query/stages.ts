@@ -9,7 +9,7 @@ import {
   type QueryDef,
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { ambiguousModel, invalidQuery, modelNotFound, pyList } from './errors';
+import { ambiguousModel, dagRootReferencedMessage, invalidQuery, modelNotFound, pyList } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
 import { mergeVariables, type Variables } from './variables';
 
@@ -312,10 +312,7 @@ function rejectReferencesToRoot(root: QueryDef, named: ReadonlyMap<string, Query
     .map((stage) => stage.name ?? '')
     .sort();
   if (referrers.length === 0) return;
-  throw invalidQuery(
-    `The final entry '${rootName}' is the DAG root and must not be referenced by other stages. ` +
-      `Referenced by: [${referrers.map((name) => `'${name}'`).join(', ')}]. Move '${rootName}' earlier, or end the list with the stage that reads it.`,
-  );
+  throw invalidQuery(dagRootReferencedMessage(rootName, referrers));
 }
 
 /** A bare model name resolved by SLayer's rule (resolveModelName); ambiguous is an error, never a guess. */
