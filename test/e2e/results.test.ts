@@ -259,6 +259,25 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs: numb
   }
 }
 
+test('Ctrl+Enter runs the saved measure under the cursor', { timeout: 180_000 }, async () => {
+  const page = requirePage();
+  const lines = readFileSync(path.join(storageRoot, 'models', 'jaffle', 'orders.yaml'), 'utf8').split('\n');
+  const aov = lines.findIndex((line) => /^\s+name: aov$/.test(line));
+  assert.ok(aov > 0, 'the demo orders model has the aov measure');
+  await step('cursor-on-aov', page, server, async () => {
+    await openEditor(page, ['models', 'jaffle', 'orders.yaml']);
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(String(aov + 1));
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('End');
+  });
+  await step('ctrl-enter', page, server, async () => {
+    await page.keyboard.press('Control+Enter');
+    const view = await resultsView(page, 'orders.yaml · aov');
+    await view.locator('.tabulator-row').first().waitFor({ timeout: 60_000 });
+  });
+});
+
 test(
   'after a window reload the results view is restored with Run again, and runs only when asked',
   { timeout: 180_000 },
@@ -269,6 +288,10 @@ test(
       await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     });
     const view = await step('restored-view', page, server, async () => {
+      // VS Code restores a hidden webview when its tab is shown: bring the panel's tab forward.
+      const tab = page.locator('.tabs-container .tab', { hasText: 'SLayer: top_customers.query.yaml' }).first();
+      await tab.waitFor({ timeout: 90_000 });
+      await tab.click();
       const restored = await resultsView(page, 'top_customers.query.yaml', 90_000);
       await restored.locator('p.hint', { hasText: 'restored after a reload' }).waitFor({ timeout: 30_000 });
       assert.equal(await restored.locator('.tabulator-row').count(), 0, 'nothing ran by itself');
