@@ -96,7 +96,12 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
     db.close();
     for (const [driver, dataSource] of Object.entries(DRIVER_SOURCES) as [Driver, string][]) {
       root.write(`models/${dataSource}/n_${driver}.yaml`, numbersModel(`n_${driver}`, dataSource, NUMBERS_SQL[driver]));
-      root.write(`queries/n_${driver}.query.yaml`, `source_model: n_${driver}\ndimensions: [i, tag]\n`);
+      // Ordered, so two runs of it (the server's and the CLI's) return their rows in the same order:
+      // DuckDB's parallel GROUP BY gives no order otherwise.
+      root.write(
+        `queries/n_${driver}.query.yaml`,
+        `source_model: n_${driver}\ndimensions: [i, tag]\norder: [{column: i, direction: asc}]\n`,
+      );
     }
     client = await TestClient.start(root.root);
   });
