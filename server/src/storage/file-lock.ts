@@ -10,7 +10,7 @@
  * The directory itself stays empty, so proper-lockfile's `rmdir` keeps working.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { ErrorCode, SlayerError } from '../../../shared/src/errors';
@@ -40,20 +40,20 @@ export function intentPathFor(target: string): string {
 export async function acquireFileLock(target: string): Promise<HeldLock> {
   const intent = intentPathFor(target);
   traceIo('write', `lock ${intent}`);
-  await writeFile(intent, `${process.pid}\n`, { flag: 'wx' });
+  writeFileSync(intent, `${process.pid}\n`, { flag: 'wx' });
   let lost: Error | undefined;
-  let release: () => Promise<void>;
+  const options = {
+    stale: LOCK_STALE_MS,
+    // The caller passes the resolved target (a symlinked model is locked and patched at its target).
+    realpath: false,
+    // Never throw from here: proper-lockfile calls it from a timer, where a throw would crash the server.
+    onCompromised: (error: Error) => {
+      lost = error;
+    },
+  };
+  let release: () => unknown;
   try {
-    release = await lockfile.lock(target, {
-      stale: LOCK_STALE_MS,
-      retries: LOCK_RETRIES,
-      // The caller passes the resolved target (a symlinked model is locked and patched at its target).
-      realpath: false,
-      // Never throw from here: proper-lockfile calls it from a timer, where a throw would crash the server.
-      onCompromised: (error: Error) => {
-        lost = error;
-      },
-    });
+    release = await lockNowOrRetry(target, options);
   } catch (error) {
     await removeQuietly(intent);
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
@@ -72,4 +72,17 @@ export async function acquireFileLock(target: string): Promise<HeldLock> {
       await removeQuietly(intent);
     },
   };
+}
+
+/**
+ * An uncontended lock is taken synchronously (a mkdir and a stat, microseconds
+ * each); only a lock someone else holds waits, with bounded retries.
+ */
+async function lockNowOrRetry(target: string, options: lockfile.LockOptions): Promise<() => unknown> {
+  try {
+    return lockfile.lockSync(target, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+  }
+  return lockfile.lock(target, { ...options, retries: LOCK_RETRIES });
 }

@@ -38,6 +38,7 @@ import {
   type Plain,
 } from './cache-values';
 import type { CacheUpdates } from './types';
+import { emitBlockYaml } from './block-yaml';
 
 export interface YamlPatchResult {
   text: string;
@@ -92,9 +93,27 @@ function unpatchable(why: string): SlayerError {
   return new SlayerError(ErrorCode.UnpatchableYaml, `Cannot patch the cache of this file safely: ${why}.`);
 }
 
+/**
+ * The last few documents parsed, by their exact text. A patch's check parses
+ * the text it is about to write; when the next patch of that file finds the
+ * same bytes (nobody wrote it since), it starts from that parse instead of
+ * parsing again. Nothing here mutates a parsed document, so sharing is safe.
+ */
+const recentParses = new Map<string, Document.Parsed>();
+const RECENT_PARSES = 2;
+
 /** Exactly one YAML document, without errors, whose root is a mapping. */
 function parseModelYaml(body: string): Document.Parsed {
-  const docs = parseAllDocuments(body, { keepSourceTokens: true, uniqueKeys: true });
+  const recent = recentParses.get(body);
+  if (recent) return recent;
+  const doc = parseOneMapping(body);
+  if (recentParses.size >= RECENT_PARSES) recentParses.delete(recentParses.keys().next().value ?? '');
+  recentParses.set(body, doc);
+  return doc;
+}
+
+function parseOneMapping(body: string): Document.Parsed {
+  const docs = parseAllDocuments(body, { uniqueKeys: true });
   if (!Array.isArray(docs) || docs.length !== 1) throw unpatchable('the file is not exactly one YAML document');
   const [doc] = docs;
   if (!doc) throw unpatchable('the file is empty');
@@ -207,14 +226,24 @@ function contentEnd(body: string, node: YamlNode): number {
 function pairEnd(body: string, pair: Pair): number {
   const value = pair.value as YamlNode | null;
   if (value?.range && value.range[1] > value.range[0]) return contentEnd(body, value);
-  return colonEnd(pair);
+  return colonEnd(body, pair);
 }
 
-/** The offset just after a pair's `:` indicator, from its CST tokens. */
-function colonEnd(pair: Pair): number {
-  const indicator = pair.srcToken?.sep?.find((token) => token.type === 'map-value-ind');
-  if (!indicator) throw unpatchable('a cache key has no `:`');
-  return indicator.offset + 1;
+/**
+ * The offset just after a pair's `:` indicator. Between a key and its `:`
+ * YAML allows only spaces, line breaks and comments (an explicit `? key`
+ * puts the `:` on a later line), so the first other character is the `:`.
+ */
+function colonEnd(body: string, pair: Pair): number {
+  const keyEnd = (pair.key as YamlNode | null)?.range?.[1];
+  if (keyEnd === undefined) throw unpatchable('a cache key has no source position');
+  for (let at = keyEnd; at < body.length; at++) {
+    const char = body[at];
+    if (char === ':') return at + 1;
+    if (char === '#') at = lineEnd(body, at);
+    else if (char !== ' ' && char !== '\t' && char !== '\n' && char !== '\r') break;
+  }
+  throw unpatchable('a cache key has no `:`');
 }
 
 function lineEnd(body: string, offset: number): number {
@@ -240,6 +269,8 @@ function reindent(text: string, column: number, eol: string): string {
 }
 
 function yamlText(value: unknown, layout: Layout, flow: boolean): string {
+  const fast = flow ? undefined : emitBlockYaml(value, layout);
+  if (fast !== undefined) return fast;
   const doc = new Document(value);
   if (flow) {
     visit(doc, {
@@ -354,7 +385,7 @@ function replacementEdit(ctx: PlanContext, map: YAMLMap, pair: Pair, key: string
   const keyNode = pair.key as YamlNode;
   const keyColumn = columnOf(body, keyNode.range?.[0] ?? 0);
   const node = pair.value as YamlNode | null;
-  const colon = colonEnd(pair);
+  const colon = colonEnd(body, pair);
   const emitted = emitPair(ctx, key, value, Boolean(map.flow), keyColumn);
   // What follows `key:`: " value", or a line break and an indented block.
   const afterKey = emitted.slice(key.length + 1);

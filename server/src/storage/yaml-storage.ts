@@ -5,7 +5,7 @@
  * lock, re-read, compare the revision, patch only the cache keys, temp file,
  * fsync, rename, fsync the folder, release.
  */
-import { renameSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, realpathSync, renameSync, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Document } from 'yaml';
@@ -69,7 +69,7 @@ export async function applyPatchToFile(
 ): Promise<PatchResult> {
   let target: string;
   try {
-    target = await realpath(file);
+    target = realpathSync(file);
   } catch (error) {
     return refuse(isMissing(error) ? 'not-found' : 'io-error', `${file}: ${errorText(error)}`);
   }
@@ -98,10 +98,10 @@ async function patchLocked(
   hooks: PatchHooks,
 ): Promise<PatchResult> {
   // The descriptor stays open to the end: it is how a write that raced the rename is noticed (see below).
-  const handle = await open(target, 'r');
+  const fd = openSync(target, 'r');
   try {
-    const stat = await handle.stat();
-    const bytes = readAllSync(handle.fd);
+    const stat = fstatSync(fd);
+    const bytes = readAllSync(fd);
     if (revisionOf(bytes) !== expectedRevision) {
       return refuse('revision-mismatch', `${target} changed since it was read; the next read recomputes the cache.`);
     }
@@ -110,9 +110,9 @@ async function patchLocked(
     if ('reason' in patched) return refuse(patched.reason, `${target}: ${patched.detail}`);
     await hooks.afterCompute?.();
     if (!patched.changed) return { applied: true, revision: expectedRevision, changed: false };
-    return await swapIn(target, handle, stat, expectedRevision, patched.bytes, lock, hooks);
+    return await swapIn(target, fd, stat, expectedRevision, patched.bytes, lock, hooks);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -133,7 +133,7 @@ function computePatch(bytes: Buffer, updates: CacheUpdates): Computed {
 
 async function swapIn(
   target: string,
-  handle: FileHandle,
+  fd: number,
   stat: Stats,
   expectedRevision: string,
   next: Buffer,
@@ -147,7 +147,7 @@ async function swapIn(
     if (lock.compromised()) return refuse('lock-compromised', `${target}: ${errorText(lock.compromised())}`);
     if (hooks.stillWanted && !hooks.stillWanted())
       return refuse('withdrawn', `${target}: the caller withdrew the patch.`);
-    if (!renameIfUnchanged(temp, target, handle.fd, expectedRevision)) {
+    if (!renameIfUnchanged(temp, target, fd, expectedRevision)) {
       return refuse('revision-mismatch', `${target} was written while the cache was being patched.`);
     }
   } finally {
@@ -155,7 +155,7 @@ async function swapIn(
   }
   await fsyncDirectory(path.dirname(target));
   await hooks.afterRename?.();
-  if (await recoverLateInPlaceWrite(target, handle, expectedRevision, next)) {
+  if (await recoverLateInPlaceWrite(target, fd, expectedRevision, next)) {
     return refuse('revision-mismatch', `${target} was written in place during the rename; that write was kept.`);
   }
   return { applied: true, revision: revisionOf(next), changed: true };
@@ -176,28 +176,27 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 async function recoverLateInPlaceWrite(
   target: string,
-  handle: FileHandle,
+  fd: number,
   expectedRevision: string,
   ours: Buffer,
 ): Promise<boolean> {
-  let theirs = readAllSync(handle.fd);
+  let theirs = readAllSync(fd);
   if (revisionOf(theirs) === expectedRevision) return false;
   for (let step = 0; step < SETTLE_MAX_STEPS; step++) {
     await sleep(SETTLE_STEP_MS);
-    const again = readAllSync(handle.fd);
+    const again = readAllSync(fd);
     if (again.equals(theirs)) break;
     theirs = again;
   }
   const current = readFileIfPresentSync(target);
   // Someone wrote the path after our rename: theirs is newer than both, keep it.
   if (!current?.equals(ours)) return true;
-  const stat = await handle.stat();
-  const temp = await writeTempFile(target, theirs, stat);
-  const fd = await open(target, 'r');
+  const temp = await writeTempFile(target, theirs, fstatSync(fd));
+  const ourFd = openSync(target, 'r');
   try {
-    renameIfUnchanged(temp, target, fd.fd, revisionOf(ours));
+    renameIfUnchanged(temp, target, ourFd, revisionOf(ours));
   } finally {
-    await fd.close();
+    closeSync(ourFd);
     await removeQuietly(temp);
   }
   await fsyncDirectory(path.dirname(target));
