@@ -39,7 +39,7 @@ import {
 } from '../../shared/src/protocol';
 import { DEFAULT_SETTINGS, normalizeSettings, SETTINGS_SECTION, type SlayerSettings } from '../../shared/src/settings';
 import { quickFixes, type ColumnSite } from './features/code-actions';
-import { toCompletionList } from './features/completion';
+import { takesListDefaults, toCompletionList } from './features/completion';
 import { toDiagnostics } from './features/diagnostics';
 import { formattingEdits } from './features/formatting';
 import { completeAt } from './language/completion';
@@ -69,6 +69,7 @@ export class SlayerSession {
   private supportsConfiguration = false;
   private supportsProgress = false;
   private supportsCodeLensRefresh = false;
+  private completionListDefaults = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly published = new Set<string>();
   private readonly engine: EngineRequests;
@@ -179,6 +180,7 @@ export class SlayerSession {
     this.supportsConfiguration = Boolean(params.capabilities.workspace?.configuration);
     this.supportsProgress = Boolean(params.capabilities.window?.workDoneProgress);
     this.supportsCodeLensRefresh = Boolean(params.capabilities.workspace?.codeLens?.refreshSupport);
+    this.completionListDefaults = takesListDefaults(params.capabilities);
     this.settings = normalizeSettings(params.initializationOptions);
     this.trusted = trustAtStart(params.initializationOptions);
     this.folders = workspaceFolders(params);
@@ -334,7 +336,7 @@ export class SlayerSession {
       model: state.parsed.model,
       catalog: this.index.catalogFor(state.root),
     });
-    return toCompletionList(answer, text);
+    return toCompletionList(answer, text, this.completionListDefaults);
   }
 
   /** Edits for the editor's buffer; a refused file (YAML errors) gets none, and the reason goes to the log. */

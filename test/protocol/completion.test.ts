@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { CompletionRequest, InsertTextFormat, type CompletionItem } from 'vscode-languageserver-protocol/node';
+import {
+  CompletionRequest,
+  InsertTextFormat,
+  type CompletionItem,
+  type CompletionList,
+} from 'vscode-languageserver-protocol/node';
 import { makeStorageRoot, ORDERS_MODEL, SHOP_DATASOURCE, type FixtureRoot } from '../support/fixtures';
 import { TestClient } from '../support/lsp-client';
 
@@ -203,5 +208,74 @@ describe('completion over stdio', () => {
     assert.ok(labels(column).includes('primary_key'));
     const snippet = column.find((item) => item.label === 'new column');
     assert.equal(snippet?.insertTextFormat, InsertTextFormat.Snippet);
+  });
+});
+
+describe('completion for a client that takes list defaults (LSP 3.17, as VS Code does)', () => {
+  let shop: FixtureRoot;
+  let plain: TestClient;
+  let defaulted: TestClient;
+
+  before(async () => {
+    shop = makeStorageRoot({
+      'datasources/shop.yaml': SHOP_DATASOURCE,
+      'models/shop/customers.yaml': CUSTOMERS,
+      'models/shop/regions.yaml': REGIONS,
+      'models/shop/orders.yaml': ORDERS_MODEL,
+    });
+    plain = await TestClient.start(shop.root);
+    defaulted = await TestClient.start(
+      shop.root,
+      {},
+      {},
+      {
+        textDocument: { completion: { completionList: { itemDefaults: ['editRange', 'insertTextFormat'] } } },
+      },
+    );
+  });
+
+  after(async () => {
+    await plain.stop();
+    await defaulted.stop();
+  });
+
+  /** What each item inserts, where, and in which format, whether it says so itself or the list does. */
+  function edits(list: CompletionList): string[] {
+    return list.items.map((item) => {
+      const own = item.textEdit && 'range' in item.textEdit ? item.textEdit : undefined;
+      const range = own?.range ?? list.itemDefaults?.editRange;
+      const text = own?.newText ?? item.textEditText ?? item.label;
+      const format = item.insertTextFormat ?? list.itemDefaults?.insertTextFormat;
+      return JSON.stringify({ label: item.label, range, text, format, sort: item.sortText, detail: item.detail });
+    });
+  }
+
+  async function listFrom(client: TestClient, text: string, line: number, character: number): Promise<CompletionList> {
+    const file = shop.file('models/shop/orders.yaml');
+    await client.open(file, text);
+    const result = await client.connection.sendRequest(CompletionRequest.type, {
+      textDocument: { uri: pathToFileURL(file).toString() },
+      position: { line, character },
+    });
+    assert.ok(result && !Array.isArray(result), 'a completion list');
+    return result;
+  }
+
+  test('the same edits as item-by-item, with the range and format said once, in a smaller answer', async () => {
+    const { text, line, character } = marked(`${ORDERS_MODEL}  - name: typical\n    formula: amount:a|`);
+    const itemByItem = await listFrom(plain, text, line, character);
+    const withDefaults = await listFrom(defaulted, text, line, character);
+    assert.equal(itemByItem.itemDefaults, undefined, 'a client that did not ask gets no defaults');
+    assert.ok(withDefaults.itemDefaults?.editRange, 'the range is given once for the list');
+    assert.ok(
+      withDefaults.items.every((item) => item.textEdit === undefined),
+      'no item repeats the range',
+    );
+    assert.deepEqual(edits(withDefaults), edits(itemByItem));
+    assert.ok(
+      edits(itemByItem).some((edit) => edit.includes('weighted_avg(weight=${1})')),
+      'a snippet is among them',
+    );
+    assert.ok(JSON.stringify(withDefaults).length < JSON.stringify(itemByItem).length * 0.6);
   });
 });

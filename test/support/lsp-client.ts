@@ -16,6 +16,7 @@ import {
   type Diagnostic,
   type InitializeResult,
   type ProtocolConnection,
+  type TextDocumentClientCapabilities,
 } from 'vscode-languageserver-protocol/node';
 import type { NotificationMap } from '../../shared/src/protocol';
 
@@ -49,7 +50,7 @@ export class TestClient {
     workspace: string,
     settings: Record<string, unknown> = {},
     env: Record<string, string> = {},
-    options: { awaitIndex?: boolean } = {},
+    options: { awaitIndex?: boolean; textDocument?: TextDocumentClientCapabilities } = {},
   ): Promise<TestClient> {
     const child = spawn(process.execPath, [SERVER, '--stdio'], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -89,6 +90,7 @@ export class TestClient {
       capabilities: {
         workspace: { configuration: true, codeLens: { refreshSupport: true } },
         window: { workDoneProgress: true },
+        ...(options.textDocument ? { textDocument: options.textDocument } : {}),
       },
       initializationOptions: settings,
     });

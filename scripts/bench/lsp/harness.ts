@@ -80,7 +80,13 @@ export class BenchClient {
         window: { workDoneProgress: true },
         textDocument: {
           hover: { contentFormat: ['markdown'] },
-          completion: { completionItem: { snippetSupport: true } },
+          // As vscode-languageclient 9 (VS Code's) asks for them.
+          completion: {
+            completionItem: { snippetSupport: true },
+            completionList: {
+              itemDefaults: ['commitCharacters', 'editRange', 'insertTextFormat', 'insertTextMode', 'data'],
+            },
+          },
         },
       },
       initializationOptions: spec.settings,

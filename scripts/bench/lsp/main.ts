@@ -32,17 +32,46 @@ interface Figures {
   open: Summary;
   hover: Summary;
   completion: Summary;
+  /** A key half typed in a column (`la|bel`), where both servers answer from their schema. */
+  keyCompletion: Summary;
   edit: Summary;
   rssMb: number;
   /** Answers that were empty: a fast "nothing" is not a fast hover. */
   emptyHovers: number;
   emptyCompletions: number;
+  emptyKeyCompletions: number;
+}
+
+/** COMPLETIONS requests at one position, round the open files: their times and how many were empty. */
+async function completions(
+  client: BenchClient,
+  files: readonly string[],
+  position: { line: number; character: number },
+): Promise<{ ms: number[]; empty: number }> {
+  const ms: number[] = [];
+  let empty = 0;
+  for (let i = 0; i < COMPLETIONS; i++) {
+    const uri = pathToFileURL(files[i % files.length] ?? '').toString();
+    const timed = await client.timed<{ items?: unknown[] } | unknown[] | null>('textDocument/completion', {
+      textDocument: { uri },
+      position,
+    });
+    ms.push(timed.ms);
+    const items = Array.isArray(timed.result) ? timed.result : (timed.result?.items ?? []);
+    if (items.length === 0) empty++;
+  }
+  return { ms, empty };
+}
+
+function nodeArgs(): string[] {
+  return (process.env['SLAYER_BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 }
 
 function ourServer(): ServerSpec {
   return {
     label: 'SLayer Studio',
-    command: [process.execPath, path.join(REPO, 'dist/server.js'), '--stdio'],
+    // SLAYER_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles our server under the bench.
+    command: [process.execPath, ...nodeArgs(), path.join(REPO, 'dist/server.js'), '--stdio'],
     languageId: 'slayer-yaml',
     settings: { slayer: {} },
     readyNotification: 'slayer/indexed',
@@ -102,18 +131,8 @@ async function measure(
     hover.push(ms);
     if (!result) emptyHovers++;
   }
-  const completion: number[] = [];
-  let emptyCompletions = 0;
-  for (let i = 0; i < COMPLETIONS; i++) {
-    const uri = pathToFileURL(files[i % files.length] ?? '').toString();
-    const { ms, result } = await client.timed<{ items?: unknown[] } | unknown[] | null>('textDocument/completion', {
-      textDocument: { uri },
-      position: completeAt,
-    });
-    completion.push(ms);
-    const items = Array.isArray(result) ? result : (result?.items ?? []);
-    if (items.length === 0) emptyCompletions++;
-  }
+  const completion = await completions(client, files, completeAt);
+  const keyCompletion = await completions(client, files, positionOf(sample, '    label: Status', '    la'));
   const edit: number[] = [];
   for (let i = 0; i < EDITS; i++) {
     const file = files[i % files.length] ?? '';
@@ -126,11 +145,13 @@ async function measure(
     namesReadyMs: client.namesReadyMs,
     open: summarize(open),
     hover: summarize(hover),
-    completion: summarize(completion),
+    completion: summarize(completion.ms),
+    keyCompletion: summarize(keyCompletion.ms),
     edit: summarize(edit),
     rssMb: client.residentMb(),
     emptyHovers,
-    emptyCompletions,
+    emptyCompletions: completion.empty,
+    emptyKeyCompletions: keyCompletion.empty,
   };
   return { figures, client };
 }
@@ -217,6 +238,7 @@ function printComparison(size: number, ours: Figures, theirs: Figures | undefine
   console.log(row('edit → diagnostics', ours.edit, theirs?.edit, goal('≤ 0.5×', '≤ 150 ms')));
   console.log(row('hover on a sampled column', ours.hover, theirs?.hover, '≤ 1.0×'));
   console.log(row('completion after `amount:`', ours.completion, theirs?.completion, '≤ 0.5×'));
+  console.log(row('completion of a key (`la|bel`)', ours.keyCompletion, theirs?.keyCompletion, '(both answer)'));
   const names =
     ours.namesReadyMs === undefined ? '' : ` (names for navigation ${(ours.namesReadyMs / 1000).toFixed(2)} s)`;
   const ready = `${(ours.readyMs / 1000).toFixed(2)} s to first index${names}${theirs ? ` / ${(theirs.readyMs / 1000).toFixed(2)} s to initialize` : ''}`;
@@ -224,7 +246,8 @@ function printComparison(size: number, ours: Figures, theirs: Figures | undefine
   const memory = `${ours.rssMb.toFixed(0)} MB${theirs ? ` / ${theirs.rssMb.toFixed(0)} MB` : ''}`;
   console.log(`| resident memory | ${memory} | | | ≤ ${size <= 2000 ? '200' : '600'} MB |`);
   const empty = (figures: Figures): string =>
-    `${figures.emptyHovers} empty hovers, ${figures.emptyCompletions} empty completions`;
+    `${figures.emptyHovers} empty hovers, ${figures.emptyCompletions} empty completions after \`amount:\`, ` +
+    `${figures.emptyKeyCompletions} empty key completions`;
   console.log(`\n(ours: ${empty(ours)}${theirs ? `; yaml-language-server: ${empty(theirs)}` : ''})`);
 }
 
