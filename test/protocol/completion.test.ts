@@ -46,18 +46,23 @@ function marked(text: string): { text: string; line: number; character: number }
   return { text: text.slice(0, at) + text.slice(at + 1), line, character: at - (before.lastIndexOf('\n') + 1) };
 }
 
+/** The shop's three related models, and any extra files. */
+function shopRoot(extra: Record<string, string> = {}): FixtureRoot {
+  return makeStorageRoot({
+    'datasources/shop.yaml': SHOP_DATASOURCE,
+    'models/shop/customers.yaml': CUSTOMERS,
+    'models/shop/regions.yaml': REGIONS,
+    'models/shop/orders.yaml': ORDERS_MODEL,
+    ...extra,
+  });
+}
+
 describe('completion over stdio', () => {
   let shop: FixtureRoot;
   let client: TestClient;
 
   before(async () => {
-    shop = makeStorageRoot({
-      'datasources/shop.yaml': SHOP_DATASOURCE,
-      'models/shop/customers.yaml': CUSTOMERS,
-      'models/shop/regions.yaml': REGIONS,
-      'models/shop/orders.yaml': ORDERS_MODEL,
-      'queries/by_status.query.yaml': 'source_model: orders\nmeasures: ["*:count"]\n',
-    });
+    shop = shopRoot({ 'queries/by_status.query.yaml': 'source_model: orders\nmeasures: ["*:count"]\n' });
     client = await TestClient.start(shop.root);
   });
 
@@ -217,12 +222,7 @@ describe('completion for a client that takes list defaults (LSP 3.17, as VS Code
   let defaulted: TestClient;
 
   before(async () => {
-    shop = makeStorageRoot({
-      'datasources/shop.yaml': SHOP_DATASOURCE,
-      'models/shop/customers.yaml': CUSTOMERS,
-      'models/shop/regions.yaml': REGIONS,
-      'models/shop/orders.yaml': ORDERS_MODEL,
-    });
+    shop = shopRoot();
     plain = await TestClient.start(shop.root);
     defaulted = await TestClient.start(
       shop.root,
