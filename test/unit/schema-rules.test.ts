@@ -330,6 +330,27 @@ const cases: RuleCase[] = [
     ),
   },
   {
+    rule: 'stage-rules',
+    name: "a stage whose source joins the list's last entry, as the engine refuses it",
+    kind: 'query',
+    bad: yaml(
+      '- name: s1',
+      '  source_model: {source_name: orders, joins: [{target_model: total, join_pairs: [[id, id]]}]}',
+      '  measures: ["*:count"]',
+      '- {name: total, source_model: orders, measures: ["*:count"]}',
+    ),
+    at: 'total',
+    message:
+      /^The final entry 'total' is the DAG root and must not be referenced by other stages\. Referenced by: \['s1'\]/,
+    good: yaml(
+      '- name: s1',
+      '  source_model: {source_name: orders, joins: [{target_model: s0, join_pairs: [[id, id]]}]}',
+      '  measures: ["*:count"]',
+      '- {name: s0, source_model: orders, dimensions: [id]}',
+      '- {name: total, source_model: s1, measures: ["_count:sum"]}',
+    ),
+  },
+  {
     rule: 'unknown-model',
     name: 'a stage may read a sibling listed after it (SLayer orders siblings by dependency), not a missing one',
     kind: 'query',

@@ -53,10 +53,11 @@ export function checkQueryFile(stages: readonly QueryDef[], isList: boolean, ctx
   const rootName = stages.length > 1 ? stages[stages.length - 1]?.name : undefined;
   stages.forEach((stage, i) => {
     const path = isList ? [i] : [];
-    if (rootName && i < stages.length - 1 && sourceName(stage) === rootName) {
+    const rootReference = rootName && i < stages.length - 1 ? referencePath(stage, path, rootName) : undefined;
+    if (rootName && rootReference) {
       ctx.error(
         DiagnosticCode.StageRules,
-        ctx.at(sourcePath(stage, path)),
+        ctx.at(rootReference),
         dagRootReferencedMessage(rootName, [stage.name ?? `stage ${i}`]),
       );
       return;
@@ -69,6 +70,16 @@ function sourceName(query: QueryDef): string | undefined {
   const source = query.source_model;
   if (source.kind === 'inline') return undefined;
   return source.kind === 'name' ? source.name : source.extension.source_name;
+}
+
+/** Where a stage names `target`, as the engine reads it (referencedNames): its source, or a join of its source. */
+function referencePath(query: QueryDef, path: Path, target: string): Path | undefined {
+  const source = query.source_model;
+  if (sourceName(query) === target) return sourcePath(query, path);
+  const joins =
+    source.kind === 'extension' ? (source.extension.joins ?? []) : source.kind === 'inline' ? source.model.joins : [];
+  const index = joins.findIndex((join) => join.target_model === target);
+  return index < 0 ? undefined : [...path, 'source_model', 'joins', index, 'target_model'];
 }
 
 function sourcePath(query: QueryDef, path: Path): Path {
