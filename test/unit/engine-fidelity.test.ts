@@ -350,9 +350,28 @@ describe('labels in the response attributes, as SLayer enriches them', () => {
       ],
     }),
     table('sales', {
-      columns: [column('id', 'INT', { primary_key: true }), column('sold_on', 'DATE', { label: 'Sold on' })],
+      columns: [
+        column('id', 'INT', { primary_key: true }),
+        column('sold_on', 'DATE', { label: 'Sold on' }),
+        column('amount', 'DOUBLE', { label: 'Amount' }),
+      ],
+      measures: [
+        { name: 'total', formula: 'amount:sum', label: 'Total sales' },
+        { name: 'plain_total', formula: 'amount:sum' },
+      ],
     }),
   ];
+
+  test("a saved measure takes its own label, else its column's; the query's own label wins over both", async () => {
+    const host = databases.host('sqlite', labelled);
+    const response = await runQuery(host, {
+      source_model: 'sales',
+      measures: ['total', 'plain_total', { formula: 'total', name: 'renamed', label: 'Revenue' }],
+    });
+    assert.equal(response.attributes.measures['sales.total']?.label, 'Total sales');
+    assert.equal(response.attributes.measures['sales.plain_total']?.label, 'Amount');
+    assert.equal(response.attributes.measures['sales.renamed']?.label, 'Revenue');
+  });
 
   test("a joined dimension takes its column's label; a time dimension falls back to its column's", async () => {
     const host = databases.host('sqlite', labelled);

@@ -419,10 +419,12 @@ class Planner {
     if (expr.kind === 'ref' && expr.path.length === 1) {
       const saved = this.savedMeasure(expr.path[0] ?? '');
       if (saved && !chain.includes(saved.name ?? '')) {
-        return this.describeMeasure(parseOrThrow(saved.formula, 'formula', `Saved measure '${saved.name ?? ''}'`), [
-          ...chain,
-          saved.name ?? '',
-        ]);
+        const inner = this.describeMeasure(
+          parseOrThrow(saved.formula, 'formula', `Saved measure '${saved.name ?? ''}'`),
+          [...chain, saved.name ?? ''],
+        );
+        // The saved measure's own label, where it has one: SLayer's engine keeps only the formula (a deliberate difference).
+        return saved.label === undefined ? inner : { ...inner, label: saved.label };
       }
     }
     if (expr.kind !== 'agg') return { format: { type: 'float' } };
