@@ -23,10 +23,11 @@ import { StaticCatalog } from '../../server/src/engine/catalog';
 import { openDriver } from '../../server/src/engine/drivers/connect';
 import type { EngineHost } from '../../server/src/engine/query/execute';
 import { columnDef, modelDef, type DatasourceDef, type ModelDef } from '../../server/src/engine/schema/types';
+import { createMysqlDatabase, dropMysqlDatabase, mysqlUrl, mysqlUrlFor, withMysql } from './mysql';
 import { postgresUrl, withPostgres } from './postgres';
 
-export type DriverName = 'sqlite' | 'duckdb' | 'postgres';
-export const DRIVERS: readonly DriverName[] = ['sqlite', 'duckdb', 'postgres'];
+export type DriverName = 'sqlite' | 'duckdb' | 'postgres' | 'mysql';
+export const DRIVERS: readonly DriverName[] = ['sqlite', 'duckdb', 'postgres', 'mysql'];
 
 export interface EngineFixture {
   data: DemoData;
@@ -47,10 +48,14 @@ export async function createEngineFixture(): Promise<EngineFixture> {
   const url = await postgresUrl();
   const schema = `engine_${process.pid}_${Date.now()}`;
   await writePostgres(url, schema, data);
+  const mysql = await mysqlUrl();
+  const mysqlDatabase = await createMysqlDatabase(mysql, 'engine');
+  await writeMysql(mysqlUrlFor(mysql, mysqlDatabase), data);
   const datasources: Record<DriverName, DatasourceDef> = {
     sqlite: { version: 2, name: 'shop', type: 'sqlite', database: sqlitePath },
     duckdb: { version: 2, name: 'shop', type: 'duckdb', database: duckdbPath },
     postgres: { version: 2, name: 'shop', type: 'postgres', connection_string: url, schema_name: schema },
+    mysql: { version: 2, name: 'shop', type: 'mysql', connection_string: mysqlUrlFor(mysql, mysqlDatabase) },
   };
   const host = (name: DriverName): EngineHost => ({
     catalog: new StaticCatalog(shopModels(), [datasources[name]]),
@@ -58,10 +63,11 @@ export async function createEngineFixture(): Promise<EngineFixture> {
   });
   return {
     data,
-    hosts: { sqlite: host('sqlite'), duckdb: host('duckdb'), postgres: host('postgres') },
+    hosts: { sqlite: host('sqlite'), duckdb: host('duckdb'), postgres: host('postgres'), mysql: host('mysql') },
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
       await dropSchema(url, schema);
+      await dropMysqlDatabase(mysql, mysqlDatabase);
     },
   };
 }
@@ -106,6 +112,37 @@ async function loadTable(client: pg.Client, schema: string, table: TableSpec, da
       values,
     );
   }
+}
+
+// ---------------------------------------------------------------------------
+// MySQL / MariaDB loading
+// ---------------------------------------------------------------------------
+
+const MYSQL_TYPES: Record<ColumnKind, string> = {
+  integer: 'INTEGER',
+  real: 'DOUBLE',
+  text: 'TEXT',
+  date: 'DATE',
+  timestamp: 'DATETIME',
+  boolean: 'BOOLEAN',
+};
+
+async function writeMysql(url: string, data: DemoData): Promise<void> {
+  await withMysql(url, async (connection) => {
+    // The shared DDL quotes identifiers with double quotes; only this loading session reads them so.
+    await connection.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')");
+    for (const table of DEMO_TABLES) {
+      await connection.query(createTableSql(table, MYSQL_TYPES));
+      const rows = tableRows(data, table.name);
+      const names = table.columns.map((c) => c.name);
+      for (let start = 0; start < rows.length; start += 500) {
+        const values = rows.slice(start, start + 500).map((row) => names.map((name) => row[name] ?? null));
+        await connection.query(`INSERT INTO "${table.name}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES ?`, [
+          values,
+        ]);
+      }
+    }
+  });
 }
 
 async function dropSchema(url: string, schema: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * A handful of hand-written rows, loaded into a real SQLite file, a real
- * DuckDB file and a real Postgres schema, for regression tests whose
+ * DuckDB file, a real Postgres schema and a real MariaDB database, for regression tests whose
  * expected values are computed by hand from those rows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { openDriver } from '../../server/src/engine/drivers/connect';
 import type { EngineHost } from '../../server/src/engine/query/execute';
 import type { DatasourceDef, ModelDef } from '../../server/src/engine/schema/types';
 import type { DriverName } from './engine-fixture';
+import { createMysqlDatabase, dropMysqlDatabase, mysqlUrl, mysqlUrlFor, withMysql } from './mysql';
 import { postgresUrl, withPostgres } from './postgres';
 
 export interface TinyDatabases {
@@ -22,8 +23,8 @@ export interface TinyDatabases {
 }
 
 /**
- * Runs the same DDL and INSERT statements on all three databases. Write them
- * in the SQL the three share: INTEGER, TEXT, DOUBLE PRECISION, plain literals.
+ * Runs the same DDL and INSERT statements on all four databases. Write them
+ * in the SQL the four share: INTEGER, TEXT, DOUBLE PRECISION, plain literals.
  * Every model should name the data source `db`.
  */
 export async function createTinyDatabases(statements: readonly string[]): Promise<TinyDatabases> {
@@ -35,10 +36,16 @@ export async function createTinyDatabases(statements: readonly string[]): Promis
   const url = await postgresUrl();
   const schema = `tiny_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   await loadPostgres(url, schema, statements);
+  const mysql = await mysqlUrl();
+  const mysqlDatabase = await createMysqlDatabase(mysql, 'tiny');
+  await withMysql(mysqlUrlFor(mysql, mysqlDatabase), async (connection) => {
+    for (const statement of statements) await connection.query(statement);
+  });
   const datasources: Record<DriverName, DatasourceDef> = {
     sqlite: { version: 2, name: 'db', type: 'sqlite', database: sqlitePath },
     duckdb: { version: 2, name: 'db', type: 'duckdb', database: duckdbPath },
     postgres: { version: 2, name: 'db', type: 'postgres', connection_string: url, schema_name: schema },
+    mysql: { version: 2, name: 'db', type: 'mysql', connection_string: mysqlUrlFor(mysql, mysqlDatabase) },
   };
   return {
     host: (driver, models) => ({
@@ -48,6 +55,7 @@ export async function createTinyDatabases(statements: readonly string[]): Promis
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
       await withPostgres(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+      await dropMysqlDatabase(mysql, mysqlDatabase);
     },
   };
 }

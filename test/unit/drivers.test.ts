@@ -34,6 +34,7 @@ import {
 } from '../../server/src/engine/drivers/sqlite-functions';
 import type { Dialect, Driver } from '../../server/src/engine/drivers/types';
 import type { DatasourceDef } from '../../server/src/engine/schema/types';
+import { createMysqlDatabase, dropMysqlDatabase, mysqlUrl, mysqlUrlFor, withMysql } from '../support/mysql';
 import { postgresUrl, withPostgres } from '../support/postgres';
 
 // ---------------------------------------------------------------------------
@@ -107,10 +108,10 @@ function expectedRow(item: Item): Record<string, unknown> {
 
 const COLUMNS = ['id', 'qty', 'price', 'name', 'day', 'seen_at', 'active', 'amount', 'big'];
 
-function createTable(double: string): string {
+function createTable(double: string, timestamp = 'TIMESTAMP'): string {
   return (
     `CREATE TABLE items (id INTEGER, qty INTEGER, price ${double}, name TEXT, day DATE, ` +
-    `seen_at TIMESTAMP, active BOOLEAN, amount NUMERIC(10,2), big BIGINT)`
+    `seen_at ${timestamp}, active BOOLEAN, amount NUMERIC(10,2), big BIGINT)`
   );
 }
 
@@ -190,19 +191,36 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 // Fixture: the three databases
 // ---------------------------------------------------------------------------
 
-const DIALECTS: readonly Dialect[] = ['sqlite', 'duckdb', 'postgres'];
+const DIALECTS: readonly Dialect[] = ['sqlite', 'duckdb', 'postgres', 'mysql'];
 const dir = mkdtempSync(path.join(tmpdir(), 'slayer-drivers-'));
 const schema = `drivers_${process.pid}_${Date.now()}`;
 let pgUrl = '';
+let myUrl = '';
+let myDatabase = '';
 const drivers = {} as Record<Dialect, Driver>;
 
 function datasource(dialect: Dialect): DatasourceDef {
   if (dialect === 'postgres') {
     return { version: 2, name: 'pg', type: 'postgres', connection_string: pgUrl, schema_name: schema };
   }
+  if (dialect === 'mysql')
+    return { version: 2, name: 'my', type: 'mysql', connection_string: mysqlUrlFor(myUrl, myDatabase) };
   // Relative paths: they must resolve against the storage root (baseDir).
   return { version: 2, name: dialect, type: dialect, database: `items.${dialect}` };
 }
+
+/**
+ * A query that would run for minutes, on each database. MariaDB stops a recursive CTE at
+ * max_recursive_iterations (1,000 by default), so there it is BENCHMARK, which KILL QUERY interrupts.
+ */
+const longQuery = (dialect: Dialect): string =>
+  dialect === 'mysql' ? "SELECT BENCHMARK(100000000000, MD5('slayer')) AS c" : LONG_QUERY;
+
+/** The numbers 1 to `count`, in order; MariaDB's SEQUENCE engine names them `seq_1_to_N`. */
+const series = (dialect: Dialect, count: number): string =>
+  dialect === 'mysql'
+    ? `SELECT seq AS i FROM seq_1_to_${count} ORDER BY seq`
+    : `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${count}) SELECT i FROM n`;
 
 const LONG_QUERY =
   'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) SELECT count(*) AS c FROM n';
@@ -217,12 +235,20 @@ before(async () => {
     await client.query(createTable('DOUBLE PRECISION'));
     await client.query(insertItems());
   });
+  myUrl = await mysqlUrl();
+  myDatabase = await createMysqlDatabase(myUrl, 'drivers');
+  await withMysql(mysqlUrlFor(myUrl, myDatabase), async (connection) => {
+    // DATETIME(3): MySQL's TIMESTAMP is a moment (and updates itself); fractions need a precision.
+    await connection.query(createTable('DOUBLE', 'DATETIME(3)'));
+    await connection.query(insertItems());
+  });
   for (const dialect of DIALECTS) drivers[dialect] = openDriver(datasource(dialect), { baseDir: dir });
 });
 
 after(async () => {
   await Promise.all(DIALECTS.map((dialect) => drivers[dialect]?.close()));
   if (pgUrl) await withPostgres(pgUrl, (client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+  if (myDatabase) await dropMysqlDatabase(myUrl, myDatabase);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -289,11 +315,8 @@ describe('maxRows', () => {
       const none = await driver.run('SELECT id FROM items', { maxRows: 0 });
       assert.deepEqual([none.rows, none.truncated], [[], true]);
       // Larger than one page/chunk, so the limit is met mid-stream.
-      const series = await driver.run(
-        'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) SELECT i FROM n',
-        { maxRows: 2500 },
-      );
-      assert.deepEqual([series.rows.length, series.truncated, series.rows.at(-1)], [2500, true, { i: 2500 }]);
+      const numbers = await driver.run(series(dialect, 5000), { maxRows: 2500 });
+      assert.deepEqual([numbers.rows.length, numbers.truncated, numbers.rows.at(-1)], [2500, true, { i: 2500 }]);
     });
 
     test(`${dialect}: rejects a maxRows that is not a whole number`, async () => {
@@ -311,7 +334,7 @@ describe('cancellation', () => {
     test(`${dialect}: aborting a long query rejects quickly with Cancelled, and the driver still works`, async () => {
       const driver = drivers[dialect];
       const controller = new AbortController();
-      const running = driver.run(LONG_QUERY, { signal: controller.signal });
+      const running = driver.run(longQuery(dialect), { signal: controller.signal });
       await new Promise((resolve) => setTimeout(resolve, 400));
       const abortedAt = Date.now();
       controller.abort();
@@ -326,6 +349,27 @@ describe('cancellation', () => {
       await rejectsWith(drivers[dialect].run('SELECT 1 AS one', { signal: AbortSignal.abort() }), ErrorCode.Cancelled);
     });
   }
+
+  test('mysql: a cancel stops the statement on the server (KILL QUERY), not only the client', async () => {
+    const controller = new AbortController();
+    const marker = `slayer_cancel_${process.pid}`;
+    const running = drivers.mysql.run(`SELECT BENCHMARK(100000000000, MD5('${marker}')) AS c`, {
+      signal: controller.signal,
+    });
+    const serverRuns = (): Promise<number> =>
+      withMysql(mysqlUrlFor(myUrl, myDatabase), async (connection) => {
+        const [rows] = await connection.query(
+          `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE '%${marker}%' AND INFO NOT LIKE '%PROCESSLIST%'`,
+        );
+        return Number((rows as { n: number }[])[0]?.n ?? 0);
+      });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(await serverRuns(), 1, 'the statement is running on the server');
+    controller.abort();
+    await rejectsWith(running, ErrorCode.Cancelled);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await serverRuns(), 0, 'the server no longer runs it');
+  });
 
   test('sqlite: cancelling the running query leaves the queued one to finish on a new worker', async () => {
     const driver = drivers.sqlite;
@@ -686,12 +730,12 @@ describe('openDriver', () => {
 
   test('unsupported types fail naming the type and the supported ones; a missing file fails to connect', async () => {
     assert.throws(
-      () => openDriver({ version: 2, name: 'm', type: 'mysql', host: 'h' }, { baseDir: dir }),
+      () => openDriver({ version: 2, name: 'm', type: 'clickhouse', host: 'h' }, { baseDir: dir }),
       (error: unknown) =>
         error instanceof SlayerError &&
         error.code === ErrorCode.UnsupportedDatasource &&
-        /'mysql'/.test(error.message) &&
-        /sqlite, duckdb, postgres/.test(error.message),
+        /'clickhouse'/.test(error.message) &&
+        /sqlite, duckdb, postgres, postgresql, mysql, mariadb/.test(error.message),
     );
     assert.throws(
       () => openDriver({ version: 2, name: 'n', connection_string: 'snowflake://u:p@acct/db' }, { baseDir: dir }),
@@ -722,6 +766,8 @@ describe('openDriver', () => {
       },
       { version: 2, name: 'u', type: 'postgres', connection_string: `postgresql://u:${secret}@127.0.0.1:${port}/d` },
       { version: 2, name: 'e', type: 'postgres', connection_string: `postgresql://u:\${PW}@127.0.0.1:${port}/d` },
+      { version: 2, name: 'm', type: 'mysql', host: '127.0.0.1', port, username: 'u', password: secret, database: 'd' },
+      { version: 2, name: 'n', type: 'mariadb', connection_string: `mysql+pymysql://u:${secret}@127.0.0.1:${port}/d` },
     ];
     for (const ds of sources) {
       const driver = openDriver(ds, { baseDir: dir, env: { PW: secret } });

@@ -13,6 +13,8 @@ import type { DatasourceDef } from '../schema/types';
 import { redactCredentials } from './credentials';
 import type { DuckDbDriver } from './duckdb';
 import type { Redactor } from './errors';
+import type { MysqlDriver } from './mysql';
+import { mysqlConfigFromFields, mysqlConfigFromUrl, type MysqlConfig } from './mysql-config';
 import type { PostgresDriver } from './postgres';
 import { SqliteDriver } from './sqlite';
 import type { Driver } from './types';
@@ -27,10 +29,12 @@ export interface OpenDriverOptions {
 }
 
 /** The `type` values (and connection-string schemes) that can run queries. */
-export const SUPPORTED_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql'] as const;
+export const SUPPORTED_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql', 'mysql', 'mariadb'] as const;
 
 type Target =
-  { kind: 'sqlite' | 'duckdb'; file: string } | { kind: 'postgres'; config: ClientConfig; schema: string | undefined };
+  | { kind: 'sqlite' | 'duckdb'; file: string }
+  | { kind: 'postgres'; config: ClientConfig; schema: string | undefined }
+  | { kind: 'mysql'; config: MysqlConfig };
 
 const ENV_REFERENCE = /\$\{(\w+)\}/g;
 
@@ -98,6 +102,7 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
     const connectionString = url.replace(/^[^:]+:\/\//, 'postgresql://');
     return { kind: 'postgres', config: { connectionString }, schema: ds.schema_name };
   }
+  if (scheme === 'mysql' || scheme === 'mariadb') return { kind: 'mysql', config: mysqlConfigFromUrl(ds, url) };
   throw unsupported(ds, scheme);
 }
 
@@ -119,15 +124,21 @@ function splitHostPort(host: string): { host: string; port?: string } {
   return { host };
 }
 
-/** host, port, database, username, password; a port may sit in the host field, as SLayer allows. */
-function postgresConfig(ds: DatasourceDef): ClientConfig {
+/** The server's host and port; a port may sit in the host field (`db:5432`), as SLayer allows. */
+function hostAndPort(ds: DatasourceDef): { host: string; port?: number } {
   const split = splitHostPort(ds.host ?? 'localhost');
   if (split.port !== undefined && ds.port !== undefined) {
     throw invalid(`Datasource '${ds.name}': the port is set both in 'host' and in 'port'; keep one.`);
   }
   const port = split.port ?? ds.port;
-  const config: ClientConfig = { host: split.host };
-  if (port !== undefined) config.port = parsePort(ds, port);
+  return port === undefined ? { host: split.host } : { host: split.host, port: parsePort(ds, port) };
+}
+
+/** host, port, database, username, password. */
+function postgresConfig(ds: DatasourceDef): ClientConfig {
+  const { host, port } = hostAndPort(ds);
+  const config: ClientConfig = { host };
+  if (port !== undefined) config.port = port;
   if (ds.database) config.database = ds.database;
   if (ds.username) config.user = ds.username;
   if (ds.password) config.password = ds.password;
@@ -148,6 +159,8 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
   if (type === 'postgres' || type === 'postgresql') {
     return { kind: 'postgres', config: postgresConfig(ds), schema: ds.schema_name };
   }
+  if (type === 'mysql' || type === 'mariadb')
+    return { kind: 'mysql', config: mysqlConfigFromFields(ds, hostAndPort(ds)) };
   throw unsupported(ds, ds.type ?? type);
 }
 
@@ -172,6 +185,10 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
       const { config, schema } = target;
       return lazyDriver('postgres', () => newPostgres(config, schema, redact));
     }
+    if (target.kind === 'mysql') {
+      const { config } = target;
+      return lazyDriver('mysql', () => newMysql(config, redact));
+    }
     if (target.kind === 'sqlite') return new SqliteDriver(target.file, redact);
     return lazyDriver('duckdb', () => newDuckDb(ds.name, target.file, redact));
   } catch (error) {
@@ -181,7 +198,7 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
 }
 
 /**
- * DuckDB's native library and the Postgres client are loaded when a
+ * DuckDB's native library and the Postgres and MySQL clients are loaded when a
  * datasource of theirs is first queried, not when the server starts: most
  * workspaces use one kind of database, and start-up pays for none.
  */
@@ -251,6 +268,11 @@ export function duckDbLoadError(
   );
 }
 
+async function newMysql(config: MysqlConfig, redact: Redactor): Promise<Driver> {
+  const module: { MysqlDriver: typeof MysqlDriver } = await import('./mysql.js');
+  return new module.MysqlDriver(config, redact);
+}
+
 async function newPostgres(config: ClientConfig, schema: string | undefined, redact: Redactor): Promise<Driver> {
   const module: { PostgresDriver: typeof PostgresDriver } = await import('./postgres.js');
   return new module.PostgresDriver(config, schema, redact);
@@ -273,7 +295,7 @@ export function dataState(
   } catch {
     return { identity: `invalid:${ds.name}` };
   }
-  if (target.kind === 'postgres') {
+  if (target.kind === 'postgres' || target.kind === 'mysql') {
     return { identity: `server:${ds.name}:${Math.floor(Date.now() / Math.max(1, options.ttlMs))}` };
   }
   try {

@@ -25,7 +25,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { cancelledError, driverError, type Redactor } from './errors';
-import { checkMaxRows } from './limits';
+import { checkRunOptions } from './limits';
 import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import type { Driver, ResultSet, RunOptions } from './types';
 
@@ -93,9 +93,8 @@ export class DuckDbDriver implements Driver {
   ) {}
 
   async run(sql: string, options: RunOptions = {}): Promise<ResultSet> {
+    checkRunOptions(options);
     const { signal, maxRows } = options;
-    if (signal?.aborted) throw cancelledError();
-    checkMaxRows(maxRows);
     const instance = await this.open();
     try {
       const connection = await instance.connect();

@@ -7,7 +7,7 @@
  */
 import { Client, types as pgTypes, type ClientConfig, type CustomTypesConfig, type QueryArrayConfig } from 'pg';
 import { cancelledError, driverError, type Redactor } from './errors';
-import { checkMaxRows } from './limits';
+import { checkRunOptions } from './limits';
 import { integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import type { Driver, ResultSet, RunOptions } from './types';
 
@@ -102,9 +102,8 @@ export class PostgresDriver implements Driver {
   ) {}
 
   async run(sql: string, options: RunOptions = {}): Promise<ResultSet> {
+    checkRunOptions(options);
     const { signal, maxRows } = options;
-    if (signal?.aborted) throw cancelledError();
-    checkMaxRows(maxRows);
     const client = this.newClient();
     let settled = false;
     const onAbort = (): void => this.cancelUntilSettled(client, () => settled);

@@ -62,7 +62,7 @@ function compileNode(expr: Expr, ctx: CompileContext): SqlTemplate {
     case 'number':
       return [expr.text];
     case 'string':
-      return [`'${expr.value.replace(/'/g, "''")}'`];
+      return [ctx.scope.dialect.stringLiteral(expr.value)];
     case 'boolean':
       return [expr.value ? 'TRUE' : 'FALSE'];
     case 'null':

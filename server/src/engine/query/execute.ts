@@ -38,6 +38,8 @@ const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
   duckdb: 'duckdb',
   postgres: 'postgres',
   postgresql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
 };
 
 /** The datasource a query's base model names (see baseSourceOfQuery). */
@@ -70,7 +72,7 @@ export function dialectOf(datasource: DatasourceDef): DialectName {
   const dialect = DIALECT_OF_TYPE[type];
   if (!dialect) {
     throw unsupported(
-      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine runs sqlite, duckdb and postgres.`,
+      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine runs sqlite, duckdb, postgres and mysql (or mariadb).`,
     );
   }
   return dialect;

@@ -925,24 +925,40 @@ class Planner {
         `HAVING ${this.having.map((h) => `(${render(h, (slot) => this.aggregateSqlOf(slot))})`).join(' AND ')}`,
       );
     }
-    lines.push(...this.orderAndPage((template) => render(template, (slot) => this.aggregateSqlOf(slot))));
+    lines.push(
+      ...this.orderAndPage(
+        (slot) => this.aggregateSqlOf(slot),
+        (d) => d.sql,
+      ),
+    );
     return lines.join('\n');
   }
 
-  private orderAndPage(renderExpr: (template: SqlTemplate) => string): string[] {
+  /** The SELECT expression behind a result column, in the SELECT that `renderSlot` renders for. */
+  private expressionOfKey(
+    key: string,
+    renderSlot: (slot: string) => string,
+    dimensionSql: (d: PlannedDimension) => string,
+  ): string | undefined {
+    const dimension = this.dimensions.find((d) => d.key === key);
+    if (dimension) return dimensionSql(dimension);
+    const measure = this.measures.find((m) => m.key === key);
+    return measure ? render(measure.template, renderSlot) : undefined;
+  }
+
+  private orderAndPage(renderSlot: (slot: string) => string, dimensionSql: (d: PlannedDimension) => string): string[] {
     const lines: string[] = [];
     if (this.order.length > 0) {
       const items = this.order.map((item) => {
-        const target = item.key !== undefined ? quoted(this.dialect, item.key) : renderExpr(item.template);
-        // SLayer sorts NULLs last in ascending order on every dialect. Descending, SQLite and DuckDB put
-        // them last and Postgres first; NULLS LAST makes the three agree (and a limit keep the same rows).
-        return `${target} ${item.direction === 'asc' ? 'ASC' : 'DESC'} NULLS LAST`;
+        // SLayer sorts NULLs last in either direction on every dialect (and a limit then keeps the same rows).
+        if (item.key === undefined) return this.dialect.orderTerm(render(item.template, renderSlot), item.direction);
+        // A column is sorted by its name; where NULLs must be tested apart, the test reads its expression.
+        const value = this.expressionOfKey(item.key, renderSlot, dimensionSql);
+        return this.dialect.orderTerm(quoted(this.dialect, item.key), item.direction, value);
       });
       lines.push(`ORDER BY ${items.join(', ')}`);
     }
-    if (this.limit !== undefined) lines.push(`LIMIT ${this.limit}`);
-    else if (this.offset !== undefined && this.dialect.name === 'sqlite') lines.push('LIMIT -1');
-    if (this.offset !== undefined) lines.push(`OFFSET ${this.offset}`);
+    lines.push(...this.dialect.limitAndOffset(this.limit, this.offset));
     return lines;
   }
 
@@ -990,7 +1006,7 @@ class Planner {
     ];
     const lines = [`WITH ${ctes.join(',\n')}`, `SELECT ${select.join(', ')}`, `FROM ${previous}`];
     if (this.post.length > 0) lines.push(`WHERE ${this.post.map((p) => `(${render(p, slotSql)})`).join(' AND ')}`);
-    lines.push(...this.orderAndPage((template) => render(template, slotSql)));
+    lines.push(...this.orderAndPage(slotSql, (d) => `${previous}.${q(d.key)}`));
     return lines.join('\n');
   }
 
@@ -1129,7 +1145,7 @@ class Planner {
         const rankFamily = RANK_TRANSFORMS.has(t.kind);
         const partition = rankFamily ? (t.partitionKeys ?? []).map((k) => `${previous}.${q(k)}`) : others;
         const timeSql = timeKey ? `${previous}.${q(timeKey)}` : undefined;
-        items.push(`${windowSql(t, { arg, partition, time: timeSql })} AS ${q(this.columnOfSlot(t.id))}`);
+        items.push(`${windowSql(t, { arg, partition, time: timeSql }, this.dialect)} AS ${q(this.columnOfSlot(t.id))}`);
       }
     }
     return [`SELECT ${[`${previous}.*`, ...items].join(', ')}`, `FROM ${previous}`, ...joins].join('\n');
@@ -1147,7 +1163,7 @@ class Planner {
   /** WHERE: date ranges (moved by `shift` granules for a shifted self-join) and row filters. */
   private whereLines(shift?: { amount: number; granularity: TimeGranularity }): string[] {
     const literal = (text: string): string => {
-      const quotedText = `'${text.replace(/'/g, "''")}'`;
+      const quotedText = this.dialect.stringLiteral(text);
       return shift ? this.dialect.shiftBucket(quotedText, shift.amount, shift.granularity) : quotedText;
     };
     const ranges = this.dateRanges.map((r) => `${r.sql} BETWEEN ${literal(r.start)} AND ${literal(r.end)}`);

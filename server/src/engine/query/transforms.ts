@@ -1,3 +1,4 @@
+import type { SqlDialect } from '../sql/dialect';
 import type { Call, Expr } from '../formula/ast';
 import { LIST_CALL } from '../formula/parser';
 import { TIME_GRANULARITIES, type TimeGranularity } from '../schema/types';
@@ -158,7 +159,7 @@ const WHOLE_PARTITION = ' ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWI
 const RUNNING = ' ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW';
 
 /** The window expression of one transform (consecutive_periods is staged separately). */
-export function windowSql(slot: WindowTransform, ctx: WindowContext): string {
+export function windowSql(slot: WindowTransform, ctx: WindowContext, dialect: SqlDialect): string {
   const time = ctx.time ?? '';
   switch (slot.kind) {
     case 'cumsum':
@@ -175,9 +176,9 @@ export function windowSql(slot: WindowTransform, ctx: WindowContext): string {
     case 'dense_rank':
     case 'percent_rank':
       // Highest first; NULLs last on every dialect (Postgres would otherwise rank them first).
-      return `${slot.kind.toUpperCase()}() ${over(ctx.partition, `${ctx.arg} DESC NULLS LAST`)}`;
+      return `${slot.kind.toUpperCase()}() ${over(ctx.partition, dialect.orderTerm(ctx.arg, 'desc'))}`;
     case 'ntile':
-      return `NTILE(${slot.n ?? 1}) ${over(ctx.partition, `${ctx.arg} DESC NULLS LAST`)}`;
+      return `NTILE(${slot.n ?? 1}) ${over(ctx.partition, dialect.orderTerm(ctx.arg, 'desc'))}`;
     case 'consecutive_periods':
       throw invalidQuery('consecutive_periods is rendered in stages.');
   }

@@ -1,65 +1,24 @@
-import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { sqliteAggregateCall } from '../drivers/sqlite-functions';
-import type { DataType, TimeGranularity } from '../schema/types';
+import { mysqlDialect } from './mysql-dialect';
+import type { TimeGranularity } from '../schema/types';
+import {
+  call,
+  castFor,
+  doubleQuote,
+  granuleUnits,
+  inDays,
+  limitThenOffset,
+  nullsLast,
+  PORTABLE_FUNCTIONS,
+  standardString,
+  unsupportedFunction,
+  type DialectName,
+  type IntervalUnit,
+  type SqlDialect,
+} from './dialect-kit';
 
-export type DialectName = 'sqlite' | 'duckdb' | 'postgres';
-
-/**
- * Everything that differs between the databases we generate SQL for. The
- * planner speaks in these calls only, so adding a dialect never touches it.
- */
-export interface SqlDialect {
-  readonly name: DialectName;
-  quoteIdentifier(name: string): string;
-  /** Truncates a time expression to the start of its bucket; SLayer's week starts on Monday. */
-  dateTrunc(expr: string, granularity: TimeGranularity): string;
-  /** Shifts a time expression by whole units (negative goes back). */
-  addUnits(expr: string, amount: number, unit: IntervalUnit): string;
-  /** Shifts a bucket start by whole granules, keeping the bucket's own text form (for self-joins). */
-  shiftBucket(expr: string, amount: number, granularity: TimeGranularity): string;
-  /** `expr` minus a compact duration (`1y2m`), for trailing windows. */
-  subtractDuration(expr: string, parts: readonly { amount: number; unit: DurationUnit }[]): string;
-  /** A literal usable where a time column is compared. */
-  timeLiteral(text: string): string;
-  median(value: string): string;
-  percentile(value: string, p: string): string;
-  /** stddev_samp, var_pop, ...: SLayer's Postgres semantics for N <= 1 everywhere. */
-  statistic(name: StatisticName, value: string): string;
-  covariance(name: CovarianceName, value: string, other: string): string;
-  countDistinctApprox(value: string): string;
-  /** A scalar function from SLayer's allowlist, in this dialect's spelling. */
-  scalarCall(name: string, args: string[]): string;
-  /**
-   * SLayer's DEV-1361: a derived column's expression cast to its declared
-   * type, in this dialect's type name; undefined where no cast applies.
-   */
-  castToDeclared(expr: string, type: DataType): string | undefined;
-}
-
-/** Declared types as each dialect names them in CAST (TEXT is never cast: SLayer leaves it alone). */
-const CAST_TYPES: Record<DialectName, Partial<Record<DataType, string>>> = {
-  // SQLite has no date type: CAST(x AS DATE) would keep only the leading number (the year). Dates stay text.
-  sqlite: { INT: 'INTEGER', DOUBLE: 'REAL', BOOLEAN: 'INTEGER' },
-  duckdb: { INT: 'INT', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP' },
-  postgres: { INT: 'INT', DOUBLE: 'DOUBLE PRECISION', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP' },
-};
-
-function castFor(name: DialectName): SqlDialect['castToDeclared'] {
-  return (expr, type) => {
-    const target = CAST_TYPES[name][type];
-    return target === undefined ? undefined : `CAST(${expr} AS ${target})`;
-  };
-}
-
-export type IntervalUnit = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second';
-export type DurationUnit = IntervalUnit | 'week';
-
-/** Weeks as days: SQLite has no week modifier, and one spelling keeps the dialects alike. */
-function inDays(part: { amount: number; unit: DurationUnit }): { amount: number; unit: IntervalUnit } {
-  return part.unit === 'week' ? { amount: part.amount * 7, unit: 'day' } : { amount: part.amount, unit: part.unit };
-}
-export type StatisticName = 'stddev_samp' | 'stddev_pop' | 'var_samp' | 'var_pop';
-export type CovarianceName = 'corr' | 'covar_samp' | 'covar_pop';
+export type { CovarianceName, DialectName, DurationUnit, IntervalUnit, SqlDialect, StatisticName } from './dialect-kit';
+export { granuleUnits } from './dialect-kit';
 
 const QUARTER_STARTS_SQLITE = (column: string): string =>
   `STRFTIME('%Y-', ${column}) || CASE ` +
@@ -68,61 +27,16 @@ const QUARTER_STARTS_SQLITE = (column: string): string =>
   `WHEN CAST(STRFTIME('%m', ${column}) AS INTEGER) <= 9 THEN '07-01' ` +
   `ELSE '10-01' END`;
 
-function doubleQuote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** Functions whose name and arguments are the same on every dialect we support. */
-const PORTABLE_FUNCTIONS = new Set([
-  'coalesce',
-  'nullif',
-  'round',
-  'abs',
-  'lower',
-  'upper',
-  'trim',
-  'ltrim',
-  'rtrim',
-  'replace',
-  'substr',
-  'length',
-  'sqrt',
-  'exp',
-  'ln',
-  'log10',
-  'sign',
-  'power',
-  'ceil',
-  'floor',
-]);
-
-function unsupportedFunction(dialect: DialectName, name: string): SlayerError {
-  return new SlayerError(ErrorCode.Unsupported, `Function '${name}' is not available on ${dialect}.`);
-}
-
-function call(name: string, args: string[]): string {
-  return `${name.toUpperCase()}(${args.join(', ')})`;
-}
-
-/** A granularity as whole units of a calendar interval; quarters are three months, weeks seven days. */
-export function granuleUnits(granularity: TimeGranularity, amount: number): { amount: number; unit: IntervalUnit } {
-  switch (granularity) {
-    case 'quarter':
-      return { amount: amount * 3, unit: 'month' };
-    case 'week':
-    case 'week_sunday':
-      return { amount: amount * 7, unit: 'day' };
-    default:
-      return { amount, unit: granularity };
-  }
-}
-
 const SUB_DAY: ReadonlySet<TimeGranularity> = new Set(['hour', 'minute', 'second']);
 
 const sqlite: SqlDialect = {
   name: 'sqlite',
   quoteIdentifier: doubleQuote,
   castToDeclared: castFor('sqlite'),
+  stringLiteral: standardString,
+  orderTerm: nullsLast,
+  // SQLite takes no OFFSET without a LIMIT; -1 is its "no limit".
+  limitAndOffset: (limit, offset) => limitThenOffset(limit, offset, '-1'),
   dateTrunc(expr, granularity) {
     switch (granularity) {
       case 'year':
@@ -155,7 +69,7 @@ const sqlite: SqlDialect = {
     const fn = SUB_DAY.has(granularity) ? 'DATETIME' : 'DATE';
     return `${fn}(${expr}, '${units >= 0 ? '+' : ''}${units} ${unit}s')`;
   },
-  timeLiteral: (text) => `'${text.replace(/'/g, "''")}'`,
+  timeLiteral: standardString,
   subtractDuration(expr, parts) {
     const modifiers = parts.map(inDays).map((p) => `'-${p.amount} ${p.unit}s'`);
     return `DATETIME(${[expr, ...modifiers].join(', ')})`;
@@ -219,6 +133,9 @@ function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
     name,
     quoteIdentifier: doubleQuote,
     castToDeclared: castFor(name),
+    stringLiteral: standardString,
+    orderTerm: nullsLast,
+    limitAndOffset: (limit, offset) => limitThenOffset(limit, offset),
     dateTrunc(expr, granularity) {
       if (granularity === 'week_sunday') {
         return `(DATE_TRUNC('week', ${timestamp(expr)} + INTERVAL '1 day') - INTERVAL '1 day')`;
@@ -232,7 +149,7 @@ function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
       const { amount: units, unit } = granuleUnits(granularity, amount);
       return `(${timestamp(expr)} + ${intervalLiteral(units, unit)})`;
     },
-    timeLiteral: (text) => `CAST('${text.replace(/'/g, "''")}' AS TIMESTAMP)`,
+    timeLiteral: (text) => `CAST(${standardString(text)} AS TIMESTAMP)`,
     subtractDuration(expr, parts) {
       const intervals = parts.map(inDays).map((p) => ` - ${intervalLiteral(p.amount, p.unit)}`);
       return `(${timestamp(expr)}${intervals.join('')})`;
@@ -253,6 +170,7 @@ const DIALECTS: Readonly<Record<DialectName, SqlDialect>> = {
   sqlite,
   duckdb: truncatingDialect('duckdb'),
   postgres: truncatingDialect('postgres'),
+  mysql: mysqlDialect,
 };
 
 export function dialectFor(name: DialectName): SqlDialect {
