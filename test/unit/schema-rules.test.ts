@@ -391,6 +391,16 @@ const cases: RuleCase[] = [
     good: yaml('source_model: orders', 'time_dimensions: [{dimension: ordered_at, granularity: week_sunday}]'),
   },
   {
+    rule: 'invalid-value',
+    name: 'a datasource SLayer runs and this engine does not yet is named, not left to empty hovers',
+    kind: 'datasource',
+    bad: yaml('name: wh', 'type: snowflake', 'connection_name: default'),
+    at: 'snowflake',
+    message:
+      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb\)/,
+    good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
+  },
+  {
     rule: 'invalid-name',
     name: 'a datasource name with a slash',
     kind: 'datasource',

@@ -9,6 +9,7 @@ import { traceIo } from '../../io-trace';
 import * as path from 'node:path';
 import type { ClientConfig } from 'pg';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
+import { RUNNABLE_DATASOURCE_TYPES } from '../schema/decode-datasource';
 import type { DatasourceDef } from '../schema/types';
 import { redactCredentials } from './credentials';
 import type { DuckDbDriver } from './duckdb';
@@ -27,9 +28,6 @@ export interface OpenDriverOptions {
   /** Where `${ENV_VAR}` references are looked up; process.env when absent. */
   env?: NodeJS.ProcessEnv;
 }
-
-/** The `type` values (and connection-string schemes) that can run queries. */
-export const SUPPORTED_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql', 'mysql', 'mariadb'] as const;
 
 type Target =
   | { kind: 'sqlite' | 'duckdb'; file: string }
@@ -70,7 +68,7 @@ function unsupported(ds: DatasourceDef, type: string): SlayerError {
   return new SlayerError(
     ErrorCode.UnsupportedDatasource,
     `Datasource '${ds.name}' has type '${type}', which SLayer Studio cannot query; ` +
-      `supported types: ${SUPPORTED_DATASOURCE_TYPES.join(', ')}.`,
+      `supported types: ${RUNNABLE_DATASOURCE_TYPES.join(', ')}.`,
   );
 }
 
@@ -149,7 +147,7 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
   const type = ds.type?.trim().toLowerCase();
   if (!type) {
     throw invalid(
-      `Datasource '${ds.name}' has no type; set type (${SUPPORTED_DATASOURCE_TYPES.join(', ')}) or a connection_string.`,
+      `Datasource '${ds.name}' has no type; set type (${RUNNABLE_DATASOURCE_TYPES.join(', ')}) or a connection_string.`,
     );
   }
   if (type === 'sqlite' || type === 'duckdb') {

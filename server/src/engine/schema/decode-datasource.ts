@@ -24,6 +24,9 @@ export const DATASOURCE_FIELDS = new Set([
   'credentials_json',
 ]);
 
+/** The `type` values (and connection-string schemes) this engine can run queries on. */
+export const RUNNABLE_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql', 'mysql', 'mariadb'] as const;
+
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
 export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
   'sqlite',
@@ -61,11 +64,20 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
     aliases: { user: 'username' },
   });
   const type = f.optional('type', str);
+  const runnable = RUNNABLE_DATASOURCE_TYPES.join(', ');
   if (type !== undefined && !KNOWN_DATASOURCE_TYPES.has(type)) {
     ctx.sink.warning(
       DiagnosticCode.InvalidValue,
       ctx.sources.best([...path, 'type']),
-      `Datasource type '${type}' is not one SLayer Studio can run (sqlite, duckdb, postgres); SLayer may still support it.`,
+      `Datasource type '${type}' is not one SLayer Studio can run (${runnable}); SLayer may still support it.`,
+    );
+  } else if (type !== undefined && !(RUNNABLE_DATASOURCE_TYPES as readonly string[]).includes(type.toLowerCase())) {
+    // SLayer runs it, this engine does not yet: without a word here, hovers would just stay empty.
+    ctx.sink.warning(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, 'type']),
+      `SLayer Studio cannot run queries on '${type}' yet (it runs ${runnable}): ` +
+        'models on this datasource are checked, but show no data and cannot be run here.',
     );
   }
   const postgresSchema = f.optional('postgres_schema', str);
