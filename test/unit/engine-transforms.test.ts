@@ -109,6 +109,38 @@ for (const driver of DRIVERS) {
       }
     });
 
+    test("change and change_pct take SLayer's offset and granularity: year over year at a month grain", async () => {
+      const response = await run({
+        source_model: 'orders',
+        time_dimensions: [month],
+        measures: [
+          { formula: 'change(*:count, -12)', name: 'yoy_delta' },
+          { formula: "change_pct(amount:sum, -1, 'year')", name: 'yoy_growth' },
+        ],
+      });
+      const points = new Map(series(data.orders, 'month').map((p) => [p.time, p]));
+      assert.ok(response.row_count >= 13, 'two years of months');
+      for (const row of response.data) {
+        const time = String(row['orders.ordered_at']);
+        const now = points.get(time);
+        const before = points.get(shiftMonth(time, -12));
+        assert.ok(now, time);
+        assertClose(row['orders.yoy_delta'], before ? now.count - before.count : null, `delta at ${time}`);
+        assertClose(
+          row['orders.yoy_growth'],
+          before ? (now.revenue - before.revenue) / before.revenue : null,
+          `growth at ${time}`,
+        );
+      }
+    });
+
+    test('cumsum reads only its measure: a second argument is refused, not ignored', async () => {
+      await assert.rejects(
+        run({ source_model: 'orders', time_dimensions: [month], measures: ['cumsum(amount:sum, 3)'] }),
+        /^SlayerError: Transform 'cumsum' takes only the measure, as in cumsum\(revenue:sum\); got 2 arguments/,
+      );
+    });
+
     test('time_shift reaches outside the date_range, by buckets and by another grain', async () => {
       const response = await run({
         source_model: 'orders',

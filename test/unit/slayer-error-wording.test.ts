@@ -325,6 +325,30 @@ const ENGINE_CASES: EngineCase[] = [
     query: { source_model: 'orders', measures: ['change(time_shift(amount:sum, -1))'], time_dimensions: BY_MONTH },
     slayer: /^Nesting 'change' around 'time_shift' is not supported\. Both use self-join CTEs\./,
   },
+  // --- transform arguments: one SLayer would not read is refused, never silently dropped ---
+  {
+    mistake: 'a rank with a positional argument after the measure',
+    query: { source_model: 'orders', measures: ['rank(amount:sum, 2)'], dimensions: ['status'] },
+    slayer:
+      /^Transform 'rank' does not accept positional arguments beyond the measure; use keyword args \(e\.g\. partition_by=, n=\)\. Formula: 'rank\(amount:sum, 2\)'/,
+  },
+  {
+    mistake: 'a keyword argument on a transform that takes none',
+    query: { source_model: 'orders', measures: ['lag(amount:sum, n=2)'], time_dimensions: BY_MONTH },
+    slayer: /^Transform 'lag' does not accept keyword arguments; got 'n=' in formula 'lag\(amount:sum, n=2\)'/,
+  },
+  {
+    mistake: 'a keyword argument the rank family does not know',
+    query: { source_model: 'orders', measures: ['rank(amount:sum, partiton_by=status)'], dimensions: ['status'] },
+    slayer:
+      /^Transform 'rank' does not accept keyword 'partiton_by'\. Accepted kwargs: partition_by\. Formula: 'rank\(amount:sum, partiton_by=status\)'/,
+  },
+  {
+    mistake: 'an empty partition_by list',
+    query: { source_model: 'orders', measures: ['rank(amount:sum, partition_by=[])'], dimensions: ['status'] },
+    slayer:
+      /^Transform 'rank': partition_by must reference at least one column in formula 'rank\(amount:sum, partition_by=\[\]\)'/,
+  },
   // --- windowed and first/last aggregations ---
   {
     mistake: 'a window on an aggregation other than sum or avg',

@@ -35,6 +35,7 @@ import { SourceScope } from './scope';
 import { render, slotsOf, sql, type SqlTemplate } from './template';
 import {
   bucketsOf,
+  checkTransformArguments,
   consecutiveStages,
   offsetOf,
   partitionNames,
@@ -706,6 +707,7 @@ class Planner {
   private transformSlot(call: Call, chain: readonly string[]): SqlTemplate {
     const ctx = this.aggregateContext(chain);
     const operand = transformOperand(call);
+    checkTransformArguments(call, this.compiling.text);
     const arg = compileExpr(operand, ctx);
     const field = this.currentField ?? `${call.name}(...)`;
     const grain = (): TimeGranularity => this.transformTime(field, call.name).granularity ?? 'day';
@@ -716,11 +718,13 @@ class Planner {
         return this.shiftSlot(arg, amount, granularity, call.name, operand);
       }
       case 'change': {
-        const previous = this.shiftSlot(arg, -1, grain(), call.name, operand);
+        const { amount, granularity } = shiftOf(call, grain());
+        const previous = this.shiftSlot(arg, amount, granularity, call.name, operand);
         return sql('(', arg, ' - ', previous, ')');
       }
       case 'change_pct': {
-        const previous = this.shiftSlot(arg, -1, grain(), call.name, operand);
+        const { amount, granularity } = shiftOf(call, grain());
+        const previous = this.shiftSlot(arg, amount, granularity, call.name, operand);
         return sql('CASE WHEN ', previous, ' <> 0 THEN (', arg, ' - ', previous, ') / ', previous, ' END');
       }
       default:

@@ -85,18 +85,78 @@ export function transformOperand(call: Call): Expr {
   return operand;
 }
 
+/** Keyword arguments each transform takes, as SLayer allows them: only the rank family takes any. */
+const TRANSFORM_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  rank: ['partition_by'],
+  percent_rank: ['partition_by'],
+  dense_rank: ['partition_by'],
+  ntile: ['n', 'partition_by'],
+};
+
+/** Positional arguments each transform reads, the measure included: SLayer's offset and granularity. */
+const TRANSFORM_POSITIONALS: Readonly<Record<string, number>> = {
+  time_shift: 3,
+  change: 3,
+  change_pct: 3,
+  lag: 2,
+  lead: 2,
+};
+
+/**
+ * A transform's arguments, checked before any is read: an argument it would
+ * not read changes nothing, and an answer that silently ignores what the user
+ * wrote (`cumsum(x, 3)`, `lag(x, n=2)`) is a wrong answer. SLayer's words
+ * where SLayer refuses the same.
+ */
+export function checkTransformArguments(call: Call, formula: string): void {
+  const rankFamily = call.name in TRANSFORM_KEYWORDS;
+  const positionals = rankFamily ? 1 : (TRANSFORM_POSITIONALS[call.name] ?? 1);
+  if (call.args.length > positionals) {
+    throw invalidQuery(
+      rankFamily
+        ? `Transform '${call.name}' does not accept positional arguments beyond the measure; use keyword args ` +
+            `(e.g. partition_by=, n=). Formula: ${repr(formula)}`
+        : `Transform '${call.name}' takes ${positionalUsage(call.name)}; got ${call.args.length} arguments in formula ${repr(formula)}.`,
+    );
+  }
+  const allowed = TRANSFORM_KEYWORDS[call.name] ?? [];
+  for (const keyword of call.kwargs) {
+    if (allowed.length === 0) {
+      throw invalidQuery(
+        `Transform '${call.name}' does not accept keyword arguments; got '${keyword.name}=' in formula ${repr(formula)}`,
+      );
+    }
+    if (!allowed.includes(keyword.name)) {
+      throw invalidQuery(
+        `Transform '${call.name}' does not accept keyword '${keyword.name}'. Accepted kwargs: ${allowed.join(', ')}. ` +
+          `Formula: ${repr(formula)}`,
+      );
+    }
+  }
+  const partition = call.kwargs.find((k) => k.name === 'partition_by')?.value;
+  if (partition?.kind === 'call' && partition.name === LIST_CALL && partition.args.length === 0) {
+    throw invalidQuery(
+      `Transform '${call.name}': partition_by must reference at least one column in formula ${repr(formula)}`,
+    );
+  }
+}
+
+function positionalUsage(name: string): string {
+  if (name === 'lag' || name === 'lead') return `the measure and an offset, as in ${name}(revenue:sum, 1)`;
+  if (TRANSFORM_POSITIONALS[name] === 3) {
+    return `the measure, an offset and a granularity, as in ${name}(revenue:sum, -1, 'year')`;
+  }
+  return `only the measure, as in ${name}(revenue:sum)`;
+}
+
 /** `lag(x, n)` / `lead(x, n)`: n defaults to 1. */
 export function offsetOf(call: Call): number {
-  const n = integerArgument(
-    call.args[1] ?? call.kwargs.find((k) => k.name === 'n' || k.name === 'offset')?.value,
-    `${call.name}'s offset`,
-  );
-  return n ?? 1;
+  return integerArgument(call.args[1], `${call.name}'s offset`) ?? 1;
 }
 
 /** `ntile(x, n=N)`: N is required and positive. `formula` is the text being compiled, for the message. */
 export function bucketsOf(call: Call, formula: string): number {
-  const given = call.kwargs.find((k) => k.name === 'n')?.value ?? call.args[1];
+  const given = call.kwargs.find((k) => k.name === 'n')?.value;
   if (given === undefined) {
     throw invalidQuery(
       `Transform 'ntile' requires keyword argument 'n' (positive integer) in formula ${repr(formula)}, ` +
@@ -111,18 +171,19 @@ export function bucketsOf(call: Call, formula: string): number {
   return n;
 }
 
-/** `time_shift(x, n)` shifts by n buckets of the query's grain; `time_shift(x, n, 'year')` by another grain. */
+/**
+ * `time_shift(x, n)` shifts by n buckets of the query's grain; `time_shift(x, n, 'year')` by another grain.
+ * `change` and `change_pct` compare with such a shift, one bucket back unless they say otherwise.
+ */
 export function shiftOf(call: Call, queryGrain: TimeGranularity): { amount: number; granularity: TimeGranularity } {
-  const amount = integerArgument(
-    call.args[1] ?? call.kwargs.find((k) => k.name === 'offset')?.value,
-    "time_shift's offset",
-  );
+  const given = integerArgument(call.args[1], `${call.name}'s offset`);
+  const amount = given ?? (call.name === 'time_shift' ? undefined : -1);
   if (amount === undefined) throw invalidQuery('time_shift needs an offset, as in time_shift(revenue:sum, -1).');
-  const grainText = stringArgument(call.args[2] ?? call.kwargs.find((k) => k.name === 'granularity')?.value);
+  const grainText = stringArgument(call.args[2]);
   if (grainText === undefined) return { amount, granularity: queryGrain };
   const granularity = TIME_GRANULARITIES.find((g) => g === grainText);
   if (!granularity)
-    throw invalidQuery(`time_shift granularity '${grainText}' is not one of ${TIME_GRANULARITIES.join(', ')}.`);
+    throw invalidQuery(`${call.name} granularity '${grainText}' is not one of ${TIME_GRANULARITIES.join(', ')}.`);
   return { amount, granularity };
 }
 
