@@ -351,6 +351,11 @@ const ENGINE_CASES: EngineCase[] = [
   },
   // --- windowed and first/last aggregations ---
   {
+    mistake: 'a window of zero days',
+    query: { source_model: 'orders', measures: ["amount:sum(window='0d')"], time_dimensions: BY_MONTH },
+    slayer: /^Window duration parts must be positive in '0d'/,
+  },
+  {
     mistake: 'a window on an aggregation other than sum or avg',
     query: { source_model: 'orders', measures: ["amount:max(window='30d')"], time_dimensions: BY_MONTH },
     slayer: /^Aggregation parameter 'window' is only supported for sum and avg, not 'max'\./,

@@ -26,7 +26,10 @@ export function parseDuration(text: string): DurationPart[] {
     pattern.lastIndex = index;
     const match = pattern.exec(text);
     if (!match) break;
-    parts.push({ amount: Number(match[1]), unit: UNITS[match[2] ?? ''] ?? 'day' });
+    const amount = Number(match[1]);
+    // A zero part would make '0d' a window of nothing, summing no rows: SLayer refuses it, in these words.
+    if (amount <= 0) throw invalidQuery(`Window duration parts must be positive in '${text}'`);
+    parts.push({ amount, unit: UNITS[match[2] ?? ''] ?? 'day' });
     index = pattern.lastIndex;
   }
   if (parts.length === 0 || index !== text.length) {
