@@ -37,6 +37,11 @@ const STATEMENTS = [
   // codes: the numbers 10, 9 and 7 held as text after a letter; as text, '9' is the largest.
   'CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT)',
   "INSERT INTO codes VALUES (1, 'A10'), (2, 'A9'), (3, 'A7')",
+  // orders -> customers -> orders again, through each customer's first order.
+  'CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, status TEXT)',
+  "INSERT INTO orders VALUES (1, 1, 'a'), (2, 1, 'b'), (3, 2, 'a')",
+  'CREATE TABLE customers (id INTEGER PRIMARY KEY, first_order_id INTEGER)',
+  'INSERT INTO customers VALUES (1, 1), (2, 3)',
   // labels: 'apple', 'Avocado', 'banana' and one NULL.
   'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT)',
   "INSERT INTO tags VALUES (1, 'apple'), (2, 'Avocado'), (3, 'banana'), (4, NULL)",
@@ -183,6 +188,30 @@ for (const driver of DRIVERS) {
         /^Filter 'policy_number <> 'P3'' cannot be applied to the cross-model measure 'policy_amount\.total_policy_amount:sum': 'policy_number' is not reachable from model 'policy_amount'/,
       );
       assert.match(error.message, /\n {2}policy_number <> 'P3'\n {2}\^{13}$/, 'a caret under the reference');
+    });
+
+    test('a cross-model measure whose path returns to the source model is grouped by its own columns, not broadcast', async () => {
+      const models = [
+        table('orders', {
+          columns: [column('id', 'INT', { primary_key: true }), column('customer_id', 'INT'), column('status', 'TEXT')],
+          joins: [join('customers', [['customer_id', 'id']], 'left')],
+        }),
+        table('customers', {
+          columns: [column('id', 'INT', { primary_key: true }), column('first_order_id', 'INT')],
+          joins: [join('orders', [['first_order_id', 'id']], 'left')],
+        }),
+      ];
+      const response = await runQuery(databases.host(driver, models), {
+        source_model: 'orders',
+        dimensions: ['status'],
+        measures: ['customers.orders.id:count'],
+      });
+      // SLayer re-roots the measure at `orders` and reads `status` there: orders 1 and 3 are 'a', order 2 is 'b'.
+      // Before, one ungrouped total (3) was CROSS JOINed onto both statuses.
+      const byStatus = Object.fromEntries(
+        response.data.map((row) => [row['orders.status'], row['orders.customers.orders.id_count']]),
+      );
+      assert.deepEqual(byStatus, { a: 2, b: 1 });
     });
 
     test("order by a bare 'count' is *:count's _count, and by a measure's name its column, as SLayer resolves them", async () => {

@@ -12,7 +12,8 @@ import { invalidQuery, withFormulaContext } from './errors';
  *   (`policy_amount.premium.has_premium` seen from `policy_amount` is `premium.has_premium`);
  * - another dotted reference is kept as written when the target has that join itself;
  * - a column of the source model is reached through the target's join back to it
- *   (`policy_number` seen from `policy_amount` is `policy.policy_number`).
+ *   (`policy_number` seen from `policy_amount` is `policy.policy_number`), or is the
+ *   target's own column when the target is the source model reached again.
  * What the target cannot reach is reported, never guessed.
  */
 export class CrossPlacement {
@@ -30,6 +31,9 @@ export class CrossPlacement {
       return absolute.slice(this.path.length);
     }
     if (absolute.length > 1 && this.reaches(absolute)) return absolute;
+    // SLayer re-reads a source column as `<source>.<column>` from the target; when the target is the
+    // source model itself (orders -> customers -> orders), that names the target's own column.
+    if (this.target.name === this.root.name && this.reaches(absolute)) return absolute;
     const throughRoot = [this.root.name, ...absolute];
     return this.reaches(throughRoot) ? throughRoot : undefined;
   }
