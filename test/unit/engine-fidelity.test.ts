@@ -208,8 +208,8 @@ for (const driver of DRIVERS) {
       });
       // SLayer re-roots the measure at `orders` and reads `status` there: orders 1 and 3 are 'a', order 2 is 'b'.
       // Before, one ungrouped total (3) was CROSS JOINed onto both statuses.
-      const byStatus = Object.fromEntries(
-        response.data.map((row) => [row['orders.status'], row['orders.customers.orders.id_count']]),
+      const byStatus: Record<string, unknown> = Object.fromEntries(
+        response.data.map((row) => [String(row['orders.status']), row['orders.customers.orders.id_count']]),
       );
       assert.deepEqual(byStatus, { a: 2, b: 1 });
     });
