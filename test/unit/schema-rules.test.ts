@@ -401,6 +401,16 @@ const cases: RuleCase[] = [
     good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
   },
   {
+    rule: 'invalid-value',
+    name: 'a datasource field naming an environment variable this process does not have',
+    kind: 'datasource',
+    bad: yaml('name: pg', 'type: postgres', 'host: db', 'password: ${SLAYER_TEST_SURELY_UNSET_VARIABLE}'),
+    at: '${SLAYER_TEST_SURELY_UNSET_VARIABLE}',
+    message:
+      /^Environment variable 'SLAYER_TEST_SURELY_UNSET_VARIABLE' is not set for SLayer Studio, so queries on datasource 'pg' will fail/,
+    good: yaml('name: pg', 'type: postgres', 'host: db', 'password: ${PATH}'),
+  },
+  {
     rule: 'invalid-name',
     name: 'a datasource name with a slash',
     kind: 'datasource',

@@ -1,6 +1,6 @@
 import { isScalar } from 'yaml';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
-import { int, str, type Decoder } from './decode';
+import { int, str, type DecodeContext, type Decoder, type Path } from './decode';
 import { named } from './decode-model';
 import { dataSourceNameProblem } from './names';
 import type { DatasourceDef } from './types';
@@ -88,7 +88,7 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
       `postgres_schema must be a lower-case Postgres identifier ([a-z_][a-z0-9_]*), got '${postgresSchema}'.`,
     );
   }
-  return {
+  const decoded: DatasourceDef = {
     version: f.optional('version', int) ?? 2,
     name:
       f.required(
@@ -110,4 +110,28 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
     role: f.optional('role', str),
     credentials_json: f.optional('credentials_json', str),
   };
+  warnOnUnsetVariables(decoded, ctx, path);
+  return decoded;
 };
+
+const ENV_REFERENCE = /\$\{(\w+)\}/g;
+
+/**
+ * A `${NAME}` this process cannot resolve is named at its field: queries
+ * from the editor would fail on it, and the failure would otherwise show
+ * only when something runs. The value itself is never repeated.
+ */
+function warnOnUnsetVariables(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
+  for (const [field, value] of Object.entries(ds)) {
+    if (typeof value !== 'string') continue;
+    for (const [, name] of value.matchAll(ENV_REFERENCE)) {
+      if (name === undefined || process.env[name] !== undefined) continue;
+      ctx.sink.warning(
+        DiagnosticCode.InvalidValue,
+        ctx.sources.best([...path, field]),
+        `Environment variable '${name}' is not set for SLayer Studio, so queries on datasource '${ds.name}' will fail: ` +
+          'set it where VS Code (or slayer-ls) is started.',
+      );
+    }
+  }
+}
