@@ -292,7 +292,15 @@ test(
       const tab = page.locator('.tabs-container .tab', { hasText: 'SLayer: top_customers.query.yaml' }).first();
       await tab.waitFor({ timeout: 90_000 });
       await tab.click();
-      const restored = await resultsView(page, 'top_customers.query.yaml', 90_000);
+      const restored = await resultsView(page, 'top_customers.query.yaml', 15_000).catch(async () => {
+        // A tab in the overflow of the tab strip can take the click elsewhere; Quick Open's editor list cannot.
+        await page.keyboard.press('F1');
+        await page.keyboard.press('Backspace');
+        await page.keyboard.type('edt SLayer: top_customers');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'top_customers' }).first().waitFor();
+        await page.keyboard.press('Enter');
+        return resultsView(page, 'top_customers.query.yaml', 60_000);
+      });
       await restored.locator('p.hint', { hasText: 'restored after a reload' }).waitFor({ timeout: 30_000 });
       assert.equal(await restored.locator('.tabulator-row').count(), 0, 'nothing ran by itself');
       return restored;
