@@ -9,7 +9,7 @@ import { traceIo } from '../../io-trace';
 import * as path from 'node:path';
 import type { ClientConfig } from 'pg';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
-import { RUNNABLE_DATASOURCE_TYPES } from '../schema/decode-datasource';
+import { ENV_REFERENCE, RUNNABLE_DATASOURCE_TYPES, unsetVariables } from '../schema/decode-datasource';
 import type { DatasourceDef } from '../schema/types';
 import { redactCredentials } from './credentials';
 import type { DuckDbDriver } from './duckdb';
@@ -34,8 +34,6 @@ type Target =
   | { kind: 'postgres'; config: ClientConfig; schema: string | undefined }
   | { kind: 'mysql'; config: MysqlConfig };
 
-const ENV_REFERENCE = /\$\{(\w+)\}/g;
-
 function invalid(message: string): SlayerError {
   return new SlayerError(ErrorCode.InvalidInput, message);
 }
@@ -45,21 +43,15 @@ function invalid(message: string): SlayerError {
  * Fails naming every variable that is not set, and the field that uses it.
  */
 export function resolveEnvReferences(ds: DatasourceDef, env: NodeJS.ProcessEnv = process.env): DatasourceDef {
-  const missing: string[] = [];
-  const resolved: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(ds)) {
-    resolved[field] =
-      typeof value !== 'string'
-        ? value
-        : value.replace(ENV_REFERENCE, (reference, name: string) => {
-            const found = env[name];
-            if (found === undefined) missing.push(`${name} (in '${field}')`);
-            return found ?? reference;
-          });
-  }
+  const missing = unsetVariables(ds, env).map(({ field, name }) => `${name} (in '${field}')`);
   if (missing.length > 0) {
     const noun = missing.length === 1 ? 'variable is' : 'variables are';
     throw invalid(`Datasource '${ds.name}': environment ${noun} not set: ${missing.join(', ')}.`);
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(ds)) {
+    resolved[field] =
+      typeof value === 'string' ? value.replace(ENV_REFERENCE, (_reference, name: string) => env[name] ?? '') : value;
   }
   return resolved as unknown as DatasourceDef; // same fields as ds, only text values replaced
 }

@@ -114,7 +114,20 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   return decoded;
 };
 
-const ENV_REFERENCE = /\$\{(\w+)\}/g;
+/** `${NAME}` in a datasource's text field: resolved from the environment when connecting. */
+export const ENV_REFERENCE = /\$\{(\w+)\}/g;
+
+/** Every `${NAME}` of the datasource that `env` does not set, with the field that names it, in field order. */
+export function unsetVariables(ds: DatasourceDef, env: NodeJS.ProcessEnv): { field: string; name: string }[] {
+  const unset: { field: string; name: string }[] = [];
+  for (const [field, value] of Object.entries(ds)) {
+    if (typeof value !== 'string') continue;
+    for (const [, name] of value.matchAll(ENV_REFERENCE)) {
+      if (name !== undefined && env[name] === undefined) unset.push({ field, name });
+    }
+  }
+  return unset;
+}
 
 /**
  * A `${NAME}` this process cannot resolve is named at its field: queries
@@ -122,16 +135,12 @@ const ENV_REFERENCE = /\$\{(\w+)\}/g;
  * only when something runs. The value itself is never repeated.
  */
 function warnOnUnsetVariables(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
-  for (const [field, value] of Object.entries(ds)) {
-    if (typeof value !== 'string') continue;
-    for (const [, name] of value.matchAll(ENV_REFERENCE)) {
-      if (name === undefined || process.env[name] !== undefined) continue;
-      ctx.sink.warning(
-        DiagnosticCode.InvalidValue,
-        ctx.sources.best([...path, field]),
-        `Environment variable '${name}' is not set for SLayer Studio, so queries on datasource '${ds.name}' will fail: ` +
-          'set it where VS Code (or slayer-ls) is started.',
-      );
-    }
+  for (const { field, name } of unsetVariables(ds, process.env)) {
+    ctx.sink.warning(
+      DiagnosticCode.InvalidValue,
+      ctx.sources.best([...path, field]),
+      `Environment variable '${name}' is not set for SLayer Studio, so queries on datasource '${ds.name}' will fail: ` +
+        'set it where VS Code (or slayer-ls) is started.',
+    );
   }
 }
