@@ -127,6 +127,18 @@ export function unsupportedFunction(dialect: DialectName, name: string): SlayerE
   return new SlayerError(ErrorCode.Unsupported, `Function '${name}' is not available on ${dialect}.`);
 }
 
+/**
+ * The allowlist's other spellings, the same on every dialect: SUBSTRING, CEILING and POW under their
+ * common names, and LOG with one argument as the base-10 logarithm (with two, the base comes first).
+ */
+export function commonSpelling(name: string, args: string[]): string | undefined {
+  if (name === 'substring') return call('substr', args);
+  if (name === 'ceiling') return call('ceil', args);
+  if (name === 'pow') return call('power', args);
+  if (name === 'log') return args.length === 2 ? call('log', args) : call('log10', args);
+  return undefined;
+}
+
 export function call(name: string, args: string[]): string {
   return `${name.toUpperCase()}(${args.join(', ')})`;
 }

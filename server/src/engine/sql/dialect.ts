@@ -4,6 +4,7 @@ import type { TimeGranularity } from '../schema/types';
 import {
   call,
   castFor,
+  commonSpelling,
   doubleQuote,
   granuleUnits,
   inDays,
@@ -86,13 +87,11 @@ const sqlite: SqlDialect = {
     if (lower === 'concat') return `(${args.join(' || ')})`;
     if (lower === 'greatest') return call('max', args);
     if (lower === 'least') return call('min', args);
-    if (lower === 'substring') return call('substr', args);
-    if (lower === 'ceiling') return call('ceil', args);
-    if (lower === 'pow') return call('power', args);
     if (lower === 'ifnull' || lower === 'instr' || lower === 'log2' || lower === 'mod' || lower === 'trunc') {
       return call(lower, args);
     }
-    if (lower === 'log') return args.length === 2 ? call('log', args) : call('log10', args);
+    const common = commonSpelling(lower, args);
+    if (common !== undefined) return common;
     if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
     throw unsupportedFunction('sqlite', name);
   },
@@ -104,11 +103,9 @@ function standardScalar(dialect: DialectName, name: string, args: string[]): str
     return call(lower, args);
   }
   if (lower === 'ifnull') return call('coalesce', args);
-  if (lower === 'substring') return call('substr', args);
-  if (lower === 'ceiling') return call('ceil', args);
-  if (lower === 'pow') return call('power', args);
   if (lower === 'log2') return dialect === 'duckdb' ? call('log2', args) : call('log', ['2', ...args]);
-  if (lower === 'log') return args.length === 2 ? call('log', args) : call('log10', args);
+  const common = commonSpelling(lower, args);
+  if (common !== undefined) return common;
   if (lower === 'instr') {
     const [haystack = "''", needle = "''"] = args;
     return dialect === 'duckdb' ? call('instr', [haystack, needle]) : call('strpos', [haystack, needle]);

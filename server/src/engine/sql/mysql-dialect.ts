@@ -11,6 +11,7 @@ import type { TimeGranularity } from '../schema/types';
 import {
   call,
   castFor,
+  commonSpelling,
   granuleUnits,
   inDays,
   limitThenOffset,
@@ -99,20 +100,14 @@ function scalar(name: string, args: string[]): string {
       return call(lower, args);
     case 'ifnull':
       return call('coalesce', args);
-    case 'substring':
-      return call('substr', args);
-    case 'ceiling':
-      return call('ceil', args);
-    case 'pow':
-      return call('power', args);
     case 'trunc':
       return call('truncate', [args[0] ?? 'NULL', args[1] ?? '0']);
     // LENGTH counts bytes here; the other databases count characters.
     case 'length':
       return call('char_length', args);
-    case 'log':
-      return args.length === 2 ? call('log', args) : call('log10', args);
   }
+  const common = commonSpelling(lower, args);
+  if (common !== undefined) return common;
   if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
   throw unsupportedFunction('mysql', name);
 }
