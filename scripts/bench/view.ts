@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Database } from 'node-sqlite3-wasm';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import {
   artifactsDir,
   CodeServer,
@@ -20,7 +20,7 @@ import {
   packageExtension,
   removeTempDirs,
 } from '../../test/e2e/support/code-server';
-import { openEditor, resultsView } from '../../test/e2e/support/workbench';
+import { clickLens, openEditor, resultsView } from '../../test/e2e/support/workbench';
 import { describe } from './stats';
 
 const ROWS = 100_000;
@@ -125,14 +125,6 @@ async function wheelScroll(frame: Frame, from: number, step: number, frames: num
   );
 }
 
-async function clickRun(page: Page): Promise<void> {
-  const lens = page.locator('.editor-group-container.active .contentWidgets .codelens-decoration a', {
-    hasText: 'Run query',
-  });
-  await lens.first().waitFor({ timeout: 60_000 });
-  await lens.first().click();
-}
-
 async function main(): Promise<void> {
   packageExtension();
   const install = installCodeServer();
@@ -151,7 +143,7 @@ async function main(): Promise<void> {
     const page = workbench.page;
     await openEditor(page, ['queries', QUERY]);
     const clicked = performance.now();
-    await clickRun(page);
+    await clickLens(page, 'Run query');
     const view = (await resultsView(page, QUERY, 120_000)) as Frame;
     await view.locator('.tabulator-row').first().waitFor({ timeout: 120_000 });
     const firstRows = performance.now() - clicked;

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { generateDemo } from '../../scripts/demo/generate';
 import {
   artifactsDir,
@@ -25,7 +25,7 @@ import {
   type CodeServerInstall,
   type Workbench,
 } from './support/code-server';
-import { cellNumber, gridRows, openEditor, resultsView, type ResultsView } from './support/workbench';
+import { cellNumber, clickLens, gridRows, openEditor, resultsView, type ResultsView } from './support/workbench';
 
 const ORDERS = 2_000;
 const MONTHLY = 'revenue_by_month.query.yaml';
@@ -223,19 +223,8 @@ async function runQueryLens(page: Page, file: string): Promise<ResultsView> {
   return view;
 }
 
-/** Clicks a code lens of the active editor (other groups' editors have lenses too). */
-async function clickLens(page: Page, title: string | RegExp): Promise<void> {
-  const lens = activeLenses(page, title);
-  await lens.first().waitFor({ timeout: 60_000 });
-  await lens.first().click();
-}
-
 async function openQuery(page: Page, file: string): Promise<void> {
   await openEditor(page, ['queries', file]);
-}
-
-function activeLenses(page: Page, title: string | RegExp): Locator {
-  return page.locator('.editor-group-container.active .contentWidgets .codelens-decoration a', { hasText: title });
 }
 
 function runSqlite(file: string, sql: string): unknown[][] {

@@ -5,15 +5,10 @@
  * Never skips: a test that needs MySQL fails when there is none.
  */
 import { createConnection, type Connection } from 'mysql2/promise';
-import { startTestServer } from './test-server';
+import { testServerUrl } from './test-server';
 
-let starting: Promise<string> | undefined;
-
-export async function mysqlUrl(): Promise<string> {
-  const fromEnv = process.env.SLAYER_TEST_MYSQL_URL;
-  if (fromEnv) return fromEnv;
-  starting ??= startTestServer('mariadb-test-server.sh', 'SLAYER_TEST_MYSQL_URL', 'MariaDB');
-  return starting;
+export function mysqlUrl(): Promise<string> {
+  return testServerUrl('mariadb-test-server.sh', 'SLAYER_TEST_MYSQL_URL', 'MariaDB');
 }
 
 /** The same server with another database in the path. */

@@ -5,15 +5,10 @@
  * Never skips: a test that needs Postgres fails when there is none.
  */
 import pg from 'pg';
-import { startTestServer } from './test-server';
+import { testServerUrl } from './test-server';
 
-let starting: Promise<string> | undefined;
-
-export async function postgresUrl(): Promise<string> {
-  const fromEnv = process.env.SLAYER_TEST_PG_URL;
-  if (fromEnv) return fromEnv;
-  starting ??= startTestServer('pg-test-server.sh', 'SLAYER_TEST_PG_URL', 'Postgres');
-  return starting;
+export function postgresUrl(): Promise<string> {
+  return testServerUrl('pg-test-server.sh', 'SLAYER_TEST_PG_URL', 'Postgres');
 }
 
 /** One client for the length of `work`, always closed. */

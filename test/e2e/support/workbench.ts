@@ -61,3 +61,12 @@ export async function gridRows(view: ResultsView): Promise<string[][]> {
 export function cellNumber(text: string | undefined): number {
   return Number((text ?? '').replace(/[$,\s]/g, ''));
 }
+
+/** Clicks a code lens of the active editor (other groups' editors have lenses too). */
+export async function clickLens(page: Page, title: string | RegExp): Promise<void> {
+  const lens = page.locator('.editor-group-container.active .contentWidgets .codelens-decoration a', {
+    hasText: title,
+  });
+  await lens.first().waitFor({ timeout: 60_000 });
+  await lens.first().click();
+}
