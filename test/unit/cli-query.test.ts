@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
 import { makeShop, type FixtureRoot } from '../support/fixtures';
+import { parseWithSqlglot } from '../support/sqlglot';
 
 const CLI = path.resolve(__dirname, '../../dist/slayer-ls.js');
 
@@ -241,6 +242,53 @@ describe('slayer-ls query (the bundled CLI)', () => {
     assert.equal(result.status, 1);
     assert.match(result.stderr, /Model 'orders' is not query-backed; pass a SlayerQuery with source_model='orders'\./);
   });
+});
+
+/**
+ * Warehouses with no driver here: --dry-run prints the SQL in the type's
+ * dialect, which the independent parser (sqlglot) reads in that dialect; a
+ * run says plainly that the type cannot be queried. What the SQL means is
+ * proven over the whole corpus in test/unit/dialect-corpus.test.ts.
+ */
+describe('slayer-ls query --dry-run on every warehouse dialect', () => {
+  const PAGED_QUERY = JSON.stringify({
+    source_model: 'orders',
+    dimensions: ['customers.region'],
+    measures: ['revenue'],
+    order: [{ column: 'customers.region', direction: 'asc' }],
+    limit: 1,
+    offset: 1,
+  });
+  /** Each type's dialect, and a piece of SQL only that dialect writes for PAGED_QUERY. */
+  const WAREHOUSES: readonly { type: string; dialect: string; marker: RegExp }[] = [
+    { type: 'clickhouse', dialect: 'clickhouse', marker: /^LIMIT 1\nOFFSET 1$/m },
+    {
+      type: 'mssql',
+      dialect: 'sqlserver',
+      marker: /\[orders___revenue\][\s\S]*OFFSET 1 ROWS\nFETCH NEXT 1 ROWS ONLY$/,
+    },
+    { type: 'snowflake', dialect: 'snowflake', marker: /SUM\(orders\."AMOUNT"\)/ },
+    { type: 'bigquery', dialect: 'bigquery', marker: /AS `orders___revenue`/ },
+    { type: 'redshift', dialect: 'redshift', marker: /"orders\.customers\.region" ASC NULLS LAST/ },
+    { type: 'trino', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m },
+    { type: 'athena', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m },
+    { type: 'databricks', dialect: 'databricks', marker: /AS `orders\.revenue`/ },
+  ];
+
+  for (const { type, dialect, marker } of WAREHOUSES) {
+    test(`type: ${type} prints ${dialect} SQL that sqlglot parses as ${dialect}, and a run says it cannot query`, () => {
+      const root = makeShop();
+      root.write('datasources/shop.yaml', `name: shop\ntype: ${type}\nhost: warehouse.example\n`);
+      const dry = run(['query', PAGED_QUERY, '--storage', '.', '--dry-run'], root.root);
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(dry.stdout.trim(), marker);
+      const [parsed] = parseWithSqlglot([{ dialect, sql: dry.stdout }]);
+      assert.equal(parsed?.ok, true, parsed?.error);
+      const live = run(['query', PAGED_QUERY, '--storage', '.'], root.root);
+      assert.equal(live.status, 1);
+      assert.match(live.stderr, new RegExp(`type '${type}', which SLayer Studio cannot query`));
+    });
+  }
 });
 
 describe('slayer-ls inspect (the bundled CLI)', () => {

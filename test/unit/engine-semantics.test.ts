@@ -394,6 +394,37 @@ for (const driver of DRIVERS) {
       assertClose(row['orders.avg_cents'], Math.round((avg(amounts(completed)) ?? 0) * 100) / 100, 'round');
     });
 
+    test('greatest and least skip a NULL, and concat reads a NULL as empty text, as on Postgres', async () => {
+      const untipped = data.orders.filter((o) => o.tip === null);
+      assert.ok(untipped.length > 0, 'the fixture has orders without a tip');
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: [
+            '*:count',
+            { formula: 'greatest(tip:sum, 1)', name: 'at_least_one' },
+            { formula: 'least(tip:sum, 100)', name: 'at_most_hundred' },
+          ],
+          // concat(status, NULL) is the status; a tip, written out, would make it longer.
+          filters: ['concat(status, tip) = status'],
+        }),
+      );
+      assert.equal(row['orders._count'], untipped.length);
+      assert.equal(row['orders.at_least_one'], 1);
+      assert.equal(row['orders.at_most_hundred'], 100);
+    });
+
+    test('a weighted mean over integer values and weights is a fraction, not an integer division', async () => {
+      const row = single(
+        await run({ source_model: 'order_items', measures: ['quantity:weighted_avg(weight=quantity)'] }),
+      );
+      const quantities = data.order_items.map((i) => i.quantity);
+      const expected =
+        quantities.reduce((total, q) => total + q * q, 0) / quantities.reduce((total, q) => total + q, 0);
+      assert.ok(!Number.isInteger(expected), 'the fixture makes the exact mean a fraction');
+      assertClose(row['order_items.quantity_weighted_avg_weight_quantity'], expected, 'weighted_avg');
+    });
+
     test('a cross-model measure is computed on its own model: no fan-out double counting', async () => {
       // Orders by customer region, with the number of order items per region from the items' side:
       // joined naively, every order would be counted once per item.

@@ -11,6 +11,7 @@ import {
   unsupported,
 } from './errors';
 import type { SourceScope, TableNode } from './scope';
+import type { SqlDialect } from '../sql/dialect';
 
 /** One aggregate a query computes, keyed by SLayer's canonical name (`amount_sum`, `_count`). */
 export interface AggregateSpec {
@@ -190,7 +191,7 @@ export function aggregateSql(spec: AggregateSpec, scope: SourceScope, ranks: Ran
     case 'count':
       if (spec.kwargs['window'] !== undefined)
         throw unsupported(`Windowed aggregations (window='${spec.kwargs['window']}') are not supported yet.`);
-      return `${spec.aggregation.toUpperCase()}(${value})`;
+      return spec.aggregation === 'avg' ? dialect.average(value) : `${spec.aggregation.toUpperCase()}(${value})`;
     case 'count_distinct':
       return `COUNT(DISTINCT ${value})`;
     case 'count_distinct_approx':
@@ -209,7 +210,7 @@ export function aggregateSql(spec: AggregateSpec, scope: SourceScope, ranks: Ran
     case 'covar_pop':
       return covariance(spec, scope, raw, filterSql);
     case 'weighted_avg':
-      return templateAggregate('SUM({value} * {weight}) / NULLIF(SUM({weight}), 0)', [], spec, scope, value, filterSql);
+      return templateAggregate(weightedAverage(dialect), [], spec, scope, value, filterSql);
     case 'first':
     case 'last': {
       const rank = ranks.rankColumn(spec);
@@ -220,6 +221,12 @@ export function aggregateSql(spec: AggregateSpec, scope: SourceScope, ranks: Ran
         `Aggregation '${spec.aggregation}' has no formula. Custom aggregations must define a formula.`,
       );
   }
+}
+
+/** SLayer's weighted mean, its divisor a float so integer weights do not divide as integers. */
+function weightedAverage(dialect: SqlDialect): string {
+  const weights = dialect.castToDeclared('SUM({weight})', 'DOUBLE') ?? 'SUM({weight})';
+  return `SUM({value} * {weight}) / NULLIF(${weights}, 0)`;
 }
 
 /** Both sides NULL-guarded against each other, as Postgres' two-argument aggregates see them. */

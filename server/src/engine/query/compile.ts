@@ -64,7 +64,7 @@ function compileNode(expr: Expr, ctx: CompileContext): SqlTemplate {
     case 'string':
       return [ctx.scope.dialect.stringLiteral(expr.value)];
     case 'boolean':
-      return [expr.value ? 'TRUE' : 'FALSE'];
+      return [ctx.scope.dialect.booleanLiteral(expr.value)];
     case 'null':
       return ['NULL'];
     case 'placeholder':
@@ -79,6 +79,7 @@ function compileNode(expr: Expr, ctx: CompileContext): SqlTemplate {
       const left = compileExpr(expr.left, ctx);
       const right = compileExpr(expr.right, ctx);
       if (expr.op === '**') return sql('POWER(', left, ', ', right, ')');
+      if (expr.op === '%') return spliceArguments(ctx.scope.dialect.remainder(marker(0), marker(1)), [left, right]);
       return sql('(', left, ` ${expr.op} `, right, ')');
     }
     case 'unary':
@@ -134,8 +135,10 @@ function compileCall(call: Call, ctx: CompileContext): SqlTemplate {
   if (call.kwargs.length > 0) throw scalarKeywords(call.name.toLowerCase(), ctx.source);
   // Arguments render independently; placeholders keep their own slots, so the join happens on text parts.
   const args = call.args.map((arg) => compileExpr(arg, ctx));
-  const marker = args.map((_, index) => `${ARGUMENT_MARK}${index}${ARGUMENT_MARK}`);
-  const shell = ctx.scope.dialect.scalarCall(call.name, marker);
+  const shell = ctx.scope.dialect.scalarCall(
+    call.name,
+    args.map((_, index) => marker(index)),
+  );
   return spliceArguments(shell, args);
 }
 
@@ -167,6 +170,8 @@ function scalarKeywords(name: string, source: FormulaSource | undefined): Slayer
 
 /** Stands in for an argument while the dialect spells the call; it cannot occur in SQL text. */
 const ARGUMENT_MARK = '\u0001';
+
+const marker = (index: number): string => `${ARGUMENT_MARK}${index}${ARGUMENT_MARK}`;
 
 /** Puts compiled argument templates into the dialect's spelling of a call. */
 function spliceArguments(shell: string, args: readonly SqlTemplate[]): SqlTemplate {

@@ -40,6 +40,18 @@ const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
   postgresql: 'postgres',
   mysql: 'mysql',
   mariadb: 'mysql',
+  clickhouse: 'clickhouse',
+  mssql: 'sqlserver',
+  sqlserver: 'sqlserver',
+  tsql: 'sqlserver',
+  snowflake: 'snowflake',
+  bigquery: 'bigquery',
+  redshift: 'redshift',
+  trino: 'trino',
+  presto: 'trino',
+  athena: 'trino',
+  databricks: 'databricks',
+  spark: 'databricks',
 };
 
 /** The datasource a query's base model names (see baseSourceOfQuery). */
@@ -72,7 +84,7 @@ export function dialectOf(datasource: DatasourceDef): DialectName {
   const dialect = DIALECT_OF_TYPE[type];
   if (!dialect) {
     throw unsupported(
-      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine runs sqlite, duckdb, postgres and mysql (or mariadb).`,
+      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine speaks ${Object.keys(DIALECT_OF_TYPE).join(', ')}.`,
     );
   }
   return dialect;

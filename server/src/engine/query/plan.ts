@@ -962,7 +962,7 @@ class Planner {
       });
       lines.push(`ORDER BY ${items.join(', ')}`);
     }
-    lines.push(...this.dialect.limitAndOffset(this.limit, this.offset));
+    lines.push(...this.dialect.limitAndOffset(this.limit, this.offset, this.order.length > 0));
     return lines;
   }
 
@@ -1077,7 +1077,7 @@ class Planner {
     const others = this.dimensions.filter((d) => d !== time);
     const sourceColumns = [
       ...others.map((d, i) => `${d.sql} AS _w_dim_${i}`),
-      `${this.scope.resolveColumn(time.parts).sql} AS _w_time`,
+      `${this.dialect.timeValue(this.scope.resolveColumn(time.parts).sql)} AS _w_time`,
       `${value} AS _w_value`,
     ];
     const source = [`SELECT ${sourceColumns.join(', ')}`, this.scope.fromClause(), ...this.rowWhereLines()].join('\n');
@@ -1166,11 +1166,13 @@ class Planner {
 
   /** WHERE: date ranges (moved by `shift` granules for a shifted self-join) and row filters. */
   private whereLines(shift?: { amount: number; granularity: TimeGranularity }): string[] {
-    const literal = (text: string): string => {
-      const quotedText = this.dialect.stringLiteral(text);
-      return shift ? this.dialect.shiftBucket(quotedText, shift.amount, shift.granularity) : quotedText;
-    };
-    const ranges = this.dateRanges.map((r) => `${r.sql} BETWEEN ${literal(r.start)} AND ${literal(r.end)}`);
+    const literal = (text: string): string =>
+      shift
+        ? this.dialect.shiftBucket(this.dialect.stringLiteral(text), shift.amount, shift.granularity)
+        : this.dialect.timeLiteral(text);
+    const ranges = this.dateRanges.map(
+      (r) => `${this.dialect.timeValue(r.sql)} BETWEEN ${literal(r.start)} AND ${literal(r.end)}`,
+    );
     const all = [...ranges, ...this.where];
     return all.length > 0 ? [`WHERE ${all.map((w) => `(${w})`).join(' AND ')}`] : [];
   }

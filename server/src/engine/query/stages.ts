@@ -9,7 +9,7 @@ import {
   type QueryDef,
 } from '../schema/types';
 import type { SqlDialect } from '../sql/dialect';
-import { ambiguousModel, dagRootReferencedMessage, invalidQuery, modelNotFound, pyList } from './errors';
+import { ambiguousModel, dagRootReferencedMessage, invalidQuery, modelNotFound, pyList, unsupported } from './errors';
 import { planQuery, sourceModel, type PlannedField } from './plan';
 import { mergeVariables, type Variables } from './variables';
 
@@ -182,10 +182,18 @@ export class StageCatalog implements ModelCatalog {
     const columns = virtualColumns(plan.fields, keyRoot);
     const q = (text: string): string => this.dialect.quoteIdentifier(text);
     const renames = plan.fields.map((field, i) => `${q(field.key)} AS ${q(columns[i]?.name ?? field.key)}`);
+    if (!this.dialect.nestsWith && /^WITH\b/.test(plan.sql)) throw stageNeedsCtes(name);
     const backing = `SELECT ${renames.join(', ')} FROM (${plan.sql}) AS _inner`;
     const model = modelDef(name, { data_source: source.data_source, sql: backing, columns });
     return { model, cache: { columns, backing_query_sql: backing, data_source: source.data_source } };
   }
+}
+
+function stageNeedsCtes(name: string): SlayerError {
+  return unsupported(
+    `Stage '${name}' needs WITH (its transforms or windows), and on this database a sub-query cannot begin with ` +
+      'WITH, so another stage cannot read it. Run it as the last stage, or compute the transform in the stage that reads it.',
+  );
 }
 
 /** The model whose table a query finally reads, and the data source that model names. */

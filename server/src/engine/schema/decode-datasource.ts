@@ -43,7 +43,10 @@ export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
   'tsql',
   'redshift',
   'trino',
+  'presto',
+  'athena',
   'databricks',
+  'spark',
   'oracle',
 ]);
 
@@ -77,7 +80,8 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
       DiagnosticCode.InvalidValue,
       ctx.sources.best([...path, 'type']),
       `SLayer Studio cannot run queries on '${type}' yet (it runs ${runnable}): ` +
-        'models on this datasource are checked, but show no data and cannot be run here.',
+        'models on this datasource are checked, but show no data and cannot be run here.' +
+        (type.toLowerCase() === 'oracle' ? '' : ' Dry run (slayer-ls query --dry-run) shows the SQL it would send.'),
     );
   }
   const postgresSchema = f.optional('postgres_schema', str);

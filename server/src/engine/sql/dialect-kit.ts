@@ -6,7 +6,12 @@
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import type { DataType, TimeGranularity } from '../schema/types';
 
-export type DialectName = 'sqlite' | 'duckdb' | 'postgres' | 'mysql';
+/** Dialects with a driver here, tested live. */
+export type RunnableDialect = 'sqlite' | 'duckdb' | 'postgres' | 'mysql';
+/** Dialects whose SQL is proven by meaning (parsed by sqlglot, transpiled to DuckDB): no server here. */
+export type SqlTestedDialect =
+  'clickhouse' | 'sqlserver' | 'snowflake' | 'bigquery' | 'redshift' | 'trino' | 'databricks';
+export type DialectName = RunnableDialect | SqlTestedDialect;
 
 /**
  * Everything that differs between the databases we generate SQL for. The
@@ -15,6 +20,11 @@ export type DialectName = 'sqlite' | 'duckdb' | 'postgres' | 'mysql';
 export interface SqlDialect {
   readonly name: DialectName;
   quoteIdentifier(name: string): string;
+  /**
+   * Whether a sub-query may begin with WITH. SQL Server's may not, so a stage
+   * that needs CTEs cannot feed another stage there.
+   */
+  readonly nestsWith: boolean;
   /** Truncates a time expression to the start of its bucket; SLayer's week starts on Monday. */
   dateTrunc(expr: string, granularity: TimeGranularity): string;
   /** Shifts a time expression by whole units (negative goes back). */
@@ -31,6 +41,16 @@ export interface SqlDialect {
   statistic(name: StatisticName, value: string): string;
   covariance(name: CovarianceName, value: string, other: string): string;
   countDistinctApprox(value: string): string;
+  /** The mean, as a fraction even over an integer column (SQL Server and Redshift would truncate it). */
+  average(value: string): string;
+  /** `a % b`. */
+  remainder(left: string, right: string): string;
+  /**
+   * A time column as the dialect's time type, where a raw column would not
+   * compare with the dialect's bucket and shift expressions (BigQuery keeps
+   * TIMESTAMP and DATETIME apart); elsewhere the column itself.
+   */
+  timeValue(expr: string): string;
   /** A scalar function from SLayer's allowlist, in this dialect's spelling. */
   scalarCall(name: string, args: string[]): string;
   /**
@@ -46,9 +66,28 @@ export interface SqlDialect {
    * name), for a dialect that must test it for NULL apart.
    */
   orderTerm(expr: string, direction: 'asc' | 'desc', value?: string): string;
-  /** LIMIT / OFFSET lines; an offset alone still needs a limit on some databases. */
-  limitAndOffset(limit: number | undefined, offset: number | undefined): string[];
+  /**
+   * LIMIT / OFFSET lines; an offset alone still needs a limit on some databases.
+   * `ordered` says an ORDER BY precedes them (SQL Server pages only an ordered result).
+   */
+  limitAndOffset(limit: number | undefined, offset: number | undefined, ordered: boolean): string[];
+  /** TRUE or FALSE, where the database has boolean literals. */
+  booleanLiteral(value: boolean): string;
 }
+
+export const standardBoolean = (value: boolean): string => (value ? 'TRUE' : 'FALSE');
+export const standardAverage = (value: string): string => `AVG(${value})`;
+export const standardRemainder = (left: string, right: string): string => `(${left} % ${right})`;
+export const sameValue = (expr: string): string => expr;
+
+/** What most dialects share for the hooks only one or two databases spell otherwise. */
+export const COMMON_HOOKS = {
+  nestsWith: true,
+  booleanLiteral: standardBoolean,
+  average: standardAverage,
+  remainder: standardRemainder,
+  timeValue: sameValue,
+} as const;
 
 /** The standard literal: quotes doubled, backslashes as they are. */
 export function standardString(text: string): string {
@@ -69,7 +108,7 @@ export function limitThenOffset(limit: number | undefined, offset: number | unde
 }
 
 /** Declared types as each dialect names them in CAST (TEXT is never cast: SLayer leaves it alone). */
-export const CAST_TYPES: Record<DialectName, Partial<Record<DataType, string>>> = {
+export const CAST_TYPES: Record<RunnableDialect, Partial<Record<DataType, string>>> = {
   // SQLite has no date type: CAST(x AS DATE) would keep only the leading number (the year). Dates stay text.
   sqlite: { INT: 'INTEGER', DOUBLE: 'REAL', BOOLEAN: 'INTEGER' },
   duckdb: { INT: 'INT', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP' },
@@ -78,15 +117,39 @@ export const CAST_TYPES: Record<DialectName, Partial<Record<DataType, string>>> 
   mysql: { INT: 'SIGNED', DOUBLE: 'DOUBLE', DATE: 'DATE', TIMESTAMP: 'DATETIME' },
 };
 
-export function castFor(name: DialectName): SqlDialect['castToDeclared'] {
+export type CastTypes = Partial<Record<DataType, string>>;
+
+export function castFor(name: RunnableDialect): SqlDialect['castToDeclared'] {
+  return castInto(CAST_TYPES[name]);
+}
+
+export function castInto(types: CastTypes): SqlDialect['castToDeclared'] {
   return (expr, type) => {
-    const target = CAST_TYPES[name][type];
+    const target = types[type];
     return target === undefined ? undefined : `CAST(${expr} AS ${target})`;
   };
 }
 
 export type IntervalUnit = 'year' | 'month' | 'day' | 'hour' | 'minute' | 'second';
 export type DurationUnit = IntervalUnit | 'week';
+
+type UnitShift = (expr: string, amount: number, unit: IntervalUnit) => string;
+
+/**
+ * addUnits, shiftBucket and subtractDuration for a dialect that moves a time
+ * with one spelling of "plus n whole units" (n may be negative).
+ */
+export function unitShifts(shift: UnitShift): Pick<SqlDialect, 'addUnits' | 'shiftBucket' | 'subtractDuration'> {
+  return {
+    addUnits: shift,
+    shiftBucket(expr, amount, granularity) {
+      const { amount: units, unit } = granuleUnits(granularity, amount);
+      return shift(expr, units, unit);
+    },
+    subtractDuration: (expr, parts) =>
+      parts.map(inDays).reduce((inner, part) => shift(inner, -part.amount, part.unit), expr),
+  };
+}
 
 /** Weeks as days: SQLite has no week modifier, and one spelling keeps the dialects alike. */
 export function inDays(part: { amount: number; unit: DurationUnit }): { amount: number; unit: IntervalUnit } {
@@ -123,6 +186,35 @@ export const PORTABLE_FUNCTIONS = new Set([
   'floor',
 ]);
 
+/** Allowlisted functions that every database spells as SLayer does unless its dialect says otherwise. */
+const STANDARD_SPELLINGS: ReadonlySet<string> = new Set([
+  ...PORTABLE_FUNCTIONS,
+  'greatest',
+  'least',
+  'concat',
+  'mod',
+  'trunc',
+]);
+
+/**
+ * An allowlisted function in a dialect's spelling: the dialect's own first
+ * (`own` answers undefined where it has none), then the spellings all share,
+ * or a refusal naming the function and the database.
+ */
+export function spelledCall(
+  dialect: DialectName,
+  name: string,
+  args: string[],
+  own: (lower: string, args: string[]) => string | undefined,
+): string {
+  const lower = name.toLowerCase();
+  const spelled = own(lower, args) ?? commonSpelling(lower, args);
+  if (spelled !== undefined) return spelled;
+  if (lower === 'ifnull') return call('coalesce', args);
+  if (STANDARD_SPELLINGS.has(lower)) return call(lower, args);
+  throw unsupportedFunction(dialect, name);
+}
+
 export function unsupportedFunction(dialect: DialectName, name: string): SlayerError {
   return new SlayerError(ErrorCode.Unsupported, `Function '${name}' is not available on ${dialect}.`);
 }
@@ -154,4 +246,86 @@ export function granuleUnits(granularity: TimeGranularity, amount: number): { am
     default:
       return { amount, unit: granularity };
   }
+}
+
+/**
+ * CORR and COVAR_* as the textbook sums over the rows where both values are
+ * present, which is what the databases that have them read, for those that
+ * do not. A zero divisor gives NULL, as theirs do for one row (samples) or a
+ * constant column (corr).
+ */
+export function pairedStatistic(name: CovarianceName, x: string, y: string, spelling: PairedSpelling = {}): string {
+  const asFloat = spelling.asFloat ?? sameValue;
+  const stddevPop = spelling.stddevPop ?? 'STDDEV_POP';
+  const bothX = `CASE WHEN ${y} IS NOT NULL THEN ${asFloat(x)} END`;
+  const bothY = `CASE WHEN ${x} IS NOT NULL THEN ${asFloat(y)} END`;
+  const n = `COUNT(${bothX})`;
+  const centred = `(SUM(${bothX} * ${bothY}) - SUM(${bothX}) * SUM(${bothY}) / ${n})`;
+  switch (name) {
+    case 'covar_pop':
+      return `(${centred} / NULLIF(${n}, 0))`;
+    case 'covar_samp':
+      return `(${centred} / NULLIF(${n} - 1, 0))`;
+    case 'corr':
+      return `(${centred} / NULLIF(${n}, 0) / NULLIF(${stddevPop}(${bothX}) * ${stddevPop}(${bothY}), 0))`;
+  }
+}
+
+export interface PairedSpelling {
+  /** Where integer sums would divide as integers, the values as floats. */
+  asFloat?: (value: string) => string;
+  /** The population standard deviation's name, where it is not STDDEV_POP. */
+  stddevPop?: string;
+}
+
+/**
+ * GREATEST and LEAST skip NULLs on Postgres and DuckDB, as SLayer reads them;
+ * where the database's return NULL for any NULL argument, each argument falls
+ * back on the others, so only all-NULL gives NULL.
+ */
+export function nullSkippingExtremum(name: string, args: string[]): string {
+  if (args.length < 2) return call(name, args);
+  return call(
+    name,
+    args.map((arg, i) => call('coalesce', [arg, ...args.filter((_, j) => j !== i)])),
+  );
+}
+
+/**
+ * SLayer's `a || b` is concat(a, b), which skips NULLs as Postgres and DuckDB
+ * do. Where the database's CONCAT returns NULL for any NULL argument, each
+ * argument is read as text and a NULL as the empty text.
+ */
+export function nullSkippingConcat(args: string[], textType: string): string {
+  return call(
+    'concat',
+    args.map((arg) => `COALESCE(CAST(${arg} AS ${textType}), '')`),
+  );
+}
+
+/**
+ * concat, greatest and least for a database where each is NULL when any
+ * argument is: SLayer's (Postgres') NULL-skipping forms. Undefined for any
+ * other function.
+ */
+export function nullSkippingForm(name: string, args: string[], textType: string): string | undefined {
+  if (name === 'concat') return nullSkippingConcat(args, textType);
+  if (name === 'greatest' || name === 'least') return nullSkippingExtremum(name, args);
+  return undefined;
+}
+
+/** A feature the database lacks, refused before anything is sent. */
+export function lacking(engine: string, feature: string, instead?: string): SlayerError {
+  const hint = instead ? ` ${instead}` : '';
+  return new SlayerError(ErrorCode.Unsupported, `${feature} is not available on ${engine}.${hint}`);
+}
+
+/**
+ * A result key's dots as `___` (an existing `___` doubled first, so the
+ * mapping can be undone), for BigQuery, whose column names cannot hold a
+ * dot, and SQL Server, whose ORDER BY does not find `[a.b]` as an alias.
+ * SLayer spells them the same way.
+ */
+export function withoutDots(name: string): string {
+  return name.replace(/___/g, '______').replace(/\./g, '___');
 }

@@ -1,24 +1,43 @@
 import { sqliteAggregateCall } from '../drivers/sqlite-functions';
+import { bigQueryDialect } from './bigquery-dialect';
+import { clickHouseDialect } from './clickhouse-dialect';
 import { mysqlDialect } from './mysql-dialect';
+import { sqlServerDialect } from './sqlserver-dialect';
+import {
+  databricksDialect,
+  duckdbDialect,
+  postgresDialect,
+  redshiftDialect,
+  snowflakeDialect,
+  trinoDialect,
+} from './truncating-dialects';
 import type { TimeGranularity } from '../schema/types';
 import {
   call,
   castFor,
-  commonSpelling,
+  COMMON_HOOKS,
   doubleQuote,
   granuleUnits,
   inDays,
   limitThenOffset,
+  nullSkippingExtremum,
   nullsLast,
-  PORTABLE_FUNCTIONS,
+  spelledCall,
   standardString,
-  unsupportedFunction,
   type DialectName,
-  type IntervalUnit,
   type SqlDialect,
+  type SqlTestedDialect,
 } from './dialect-kit';
 
-export type { CovarianceName, DialectName, DurationUnit, IntervalUnit, SqlDialect, StatisticName } from './dialect-kit';
+export type {
+  CovarianceName,
+  DialectName,
+  DurationUnit,
+  IntervalUnit,
+  SqlDialect,
+  SqlTestedDialect,
+  StatisticName,
+} from './dialect-kit';
 export { granuleUnits } from './dialect-kit';
 
 const QUARTER_STARTS_SQLITE = (column: string): string =>
@@ -30,7 +49,25 @@ const QUARTER_STARTS_SQLITE = (column: string): string =>
 
 const SUB_DAY: ReadonlySet<TimeGranularity> = new Set(['hour', 'minute', 'second']);
 
+function sqliteScalar(name: string, args: string[]): string | undefined {
+  switch (name) {
+    // SLayer's concat skips NULLs, as Postgres' does; SQLite's || is NULL when either side is.
+    case 'concat':
+      return `(${args.map((arg) => `COALESCE(${arg}, '')`).join(' || ')})`;
+    // SQLite's many-argument MAX and MIN are NULL when any argument is.
+    case 'greatest':
+      return nullSkippingExtremum('max', args);
+    case 'least':
+      return nullSkippingExtremum('min', args);
+    case 'instr':
+    case 'log2':
+      return call(name, args);
+  }
+  return undefined;
+}
+
 const sqlite: SqlDialect = {
+  ...COMMON_HOOKS,
   name: 'sqlite',
   quoteIdentifier: doubleQuote,
   castToDeclared: castFor('sqlite'),
@@ -82,93 +119,33 @@ const sqlite: SqlDialect = {
   covariance: (name, value, other) => sqliteAggregateCall(name, [value, other]),
   // SQLite has no approximate distinct count; the exact one is what SLayer falls back to.
   countDistinctApprox: (value) => `COUNT(DISTINCT ${value})`,
-  scalarCall(name, args) {
-    const lower = name.toLowerCase();
-    if (lower === 'concat') return `(${args.join(' || ')})`;
-    if (lower === 'greatest') return call('max', args);
-    if (lower === 'least') return call('min', args);
-    if (lower === 'ifnull' || lower === 'instr' || lower === 'log2' || lower === 'mod' || lower === 'trunc') {
-      return call(lower, args);
-    }
-    const common = commonSpelling(lower, args);
-    if (common !== undefined) return common;
-    if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
-    throw unsupportedFunction('sqlite', name);
-  },
+  scalarCall: (name, args) => spelledCall('sqlite', name, args, sqliteScalar),
 };
-
-function standardScalar(dialect: DialectName, name: string, args: string[]): string {
-  const lower = name.toLowerCase();
-  if (lower === 'greatest' || lower === 'least' || lower === 'concat' || lower === 'mod' || lower === 'trunc') {
-    return call(lower, args);
-  }
-  if (lower === 'ifnull') return call('coalesce', args);
-  if (lower === 'log2') return dialect === 'duckdb' ? call('log2', args) : call('log', ['2', ...args]);
-  const common = commonSpelling(lower, args);
-  if (common !== undefined) return common;
-  if (lower === 'instr') {
-    const [haystack = "''", needle = "''"] = args;
-    return dialect === 'duckdb' ? call('instr', [haystack, needle]) : call('strpos', [haystack, needle]);
-  }
-  // Postgres has no ROUND(double precision, integer); SLayer casts the value to NUMERIC there.
-  if (lower === 'round' && dialect === 'postgres' && args.length === 2) {
-    return call('round', [`CAST(${args[0] ?? 'NULL'} AS NUMERIC)`, args[1] ?? '0']);
-  }
-  if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
-  throw unsupportedFunction(dialect, name);
-}
-
-function intervalLiteral(amount: number, unit: IntervalUnit): string {
-  return `INTERVAL '${amount} ${unit}'`;
-}
-
-/** Postgres and DuckDB share DATE_TRUNC and INTERVAL arithmetic. */
-function truncatingDialect(name: 'duckdb' | 'postgres'): SqlDialect {
-  const timestamp = (expr: string): string => `CAST(${expr} AS TIMESTAMP)`;
-  const trunc = (unit: string, expr: string): string => `DATE_TRUNC('${unit}', ${timestamp(expr)})`;
-  return {
-    name,
-    quoteIdentifier: doubleQuote,
-    castToDeclared: castFor(name),
-    stringLiteral: standardString,
-    orderTerm: nullsLast,
-    limitAndOffset: (limit, offset) => limitThenOffset(limit, offset),
-    dateTrunc(expr, granularity) {
-      if (granularity === 'week_sunday') {
-        return `(DATE_TRUNC('week', ${timestamp(expr)} + INTERVAL '1 day') - INTERVAL '1 day')`;
-      }
-      return trunc(granularity, expr);
-    },
-    addUnits(expr, amount, unit) {
-      return `(${timestamp(expr)} + ${intervalLiteral(amount, unit)})`;
-    },
-    shiftBucket(expr, amount, granularity) {
-      const { amount: units, unit } = granuleUnits(granularity, amount);
-      return `(${timestamp(expr)} + ${intervalLiteral(units, unit)})`;
-    },
-    timeLiteral: (text) => `CAST(${standardString(text)} AS TIMESTAMP)`,
-    subtractDuration(expr, parts) {
-      const intervals = parts.map(inDays).map((p) => ` - ${intervalLiteral(p.amount, p.unit)}`);
-      return `(${timestamp(expr)}${intervals.join('')})`;
-    },
-    median: (value) =>
-      name === 'duckdb' ? `MEDIAN(${value})` : `PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ${value})`,
-    percentile: (value, p) =>
-      name === 'duckdb' ? `QUANTILE_CONT(${value}, ${p})` : `PERCENTILE_CONT(${p}) WITHIN GROUP (ORDER BY ${value})`,
-    statistic: (stat, value) => call(stat, [value]),
-    covariance: (stat, value, other) => call(stat, [value, other]),
-    countDistinctApprox: (value) =>
-      name === 'duckdb' ? `APPROX_COUNT_DISTINCT(${value})` : `COUNT(DISTINCT ${value})`,
-    scalarCall: (fn, args) => standardScalar(name, fn, args),
-  };
-}
 
 const DIALECTS: Readonly<Record<DialectName, SqlDialect>> = {
   sqlite,
-  duckdb: truncatingDialect('duckdb'),
-  postgres: truncatingDialect('postgres'),
+  duckdb: duckdbDialect,
+  postgres: postgresDialect,
   mysql: mysqlDialect,
+  redshift: redshiftDialect,
+  snowflake: snowflakeDialect,
+  trino: trinoDialect,
+  databricks: databricksDialect,
+  sqlserver: sqlServerDialect,
+  bigquery: bigQueryDialect,
+  clickhouse: clickHouseDialect,
 };
+
+/** The dialects proven by their SQL alone (test/unit/dialect-corpus.test.ts); no driver runs them yet. */
+export const SQL_TESTED_DIALECTS: readonly SqlTestedDialect[] = [
+  'clickhouse',
+  'sqlserver',
+  'snowflake',
+  'bigquery',
+  'redshift',
+  'trino',
+  'databricks',
+];
 
 export function dialectFor(name: DialectName): SqlDialect {
   return DIALECTS[name];

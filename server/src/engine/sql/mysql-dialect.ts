@@ -6,18 +6,18 @@
  * Times are DATETIME throughout (TIMESTAMP() of a date or a text is one), so
  * buckets compare, join and sort as the other dialects' TIMESTAMPs do.
  */
-import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
+import type { SlayerError } from '../../../../shared/src/errors';
 import type { TimeGranularity } from '../schema/types';
 import {
   call,
+  COMMON_HOOKS,
   castFor,
-  commonSpelling,
-  granuleUnits,
-  inDays,
+  lacking,
   limitThenOffset,
-  PORTABLE_FUNCTIONS,
-  unsupportedFunction,
-  type CovarianceName,
+  nullSkippingForm,
+  pairedStatistic,
+  spelledCall,
+  unitShifts,
   type IntervalUnit,
   type SqlDialect,
 } from './dialect-kit';
@@ -35,8 +35,7 @@ function mysqlString(text: string): string {
 }
 
 function lacks(feature: string, instead?: string): SlayerError {
-  const hint = instead ? ` ${instead}` : '';
-  return new SlayerError(ErrorCode.Unsupported, `${feature} is not available on MySQL or MariaDB.${hint}`);
+  return lacking('MySQL or MariaDB', feature, instead);
 }
 
 /** The start of the bucket as a DATETIME. WEEKDAY() counts from Monday = 0, DAYOFWEEK() from Sunday = 1. */
@@ -67,52 +66,23 @@ function shifted(expr: string, amount: number, unit: IntervalUnit): string {
   return `DATE_ADD(TIMESTAMP(${expr}), INTERVAL ${amount} ${unit.toUpperCase()})`;
 }
 
-/**
- * Neither database has CORR or COVAR_*; they are the textbook sums over the
- * rows where both values are present, which is what the other databases'
- * functions read. A zero divisor gives NULL, as theirs do for one row
- * (samples) or a constant column (corr).
- */
-function pairedStatistic(name: CovarianceName, x: string, y: string): string {
-  const bothX = `CASE WHEN ${y} IS NOT NULL THEN ${x} END`;
-  const bothY = `CASE WHEN ${x} IS NOT NULL THEN ${y} END`;
-  const n = `COUNT(${bothX})`;
-  const centred = `(SUM(${x} * ${y}) - SUM(${bothX}) * SUM(${bothY}) / ${n})`;
-  switch (name) {
-    case 'covar_pop':
-      return `(${centred} / NULLIF(${n}, 0))`;
-    case 'covar_samp':
-      return `(${centred} / NULLIF(${n} - 1, 0))`;
-    case 'corr':
-      return `(${centred} / NULLIF(${n}, 0) / NULLIF(STDDEV_POP(${bothX}) * STDDEV_POP(${bothY}), 0))`;
-  }
-}
-
-function scalar(name: string, args: string[]): string {
-  const lower = name.toLowerCase();
+function scalar(lower: string, args: string[]): string | undefined {
   switch (lower) {
-    case 'concat':
-    case 'greatest':
-    case 'least':
-    case 'mod':
     case 'instr':
     case 'log2':
       return call(lower, args);
-    case 'ifnull':
-      return call('coalesce', args);
     case 'trunc':
       return call('truncate', [args[0] ?? 'NULL', args[1] ?? '0']);
     // LENGTH counts bytes here; the other databases count characters.
     case 'length':
       return call('char_length', args);
   }
-  const common = commonSpelling(lower, args);
-  if (common !== undefined) return common;
-  if (PORTABLE_FUNCTIONS.has(lower)) return call(lower, args);
-  throw unsupportedFunction('mysql', name);
+  // CONCAT, GREATEST and LEAST are NULL here when any argument is.
+  return nullSkippingForm(lower, args, 'CHAR');
 }
 
 export const mysqlDialect: SqlDialect = {
+  ...COMMON_HOOKS,
   name: 'mysql',
   quoteIdentifier: backtick,
   castToDeclared: castFor('mysql'),
@@ -123,19 +93,7 @@ export const mysqlDialect: SqlDialect = {
     direction === 'asc' ? `${value ?? expr} IS NULL, ${expr} ASC` : `${expr} DESC`,
   limitAndOffset: (limit, offset) => limitThenOffset(limit, offset, NO_LIMIT),
   dateTrunc: truncate,
-  addUnits: shifted,
-  shiftBucket(expr, amount, granularity) {
-    const { amount: units, unit } = granuleUnits(granularity, amount);
-    return shifted(expr, units, unit);
-  },
-  subtractDuration(expr, parts) {
-    return parts
-      .map(inDays)
-      .reduce(
-        (inner, part) => `DATE_SUB(${inner}, INTERVAL ${part.amount} ${part.unit.toUpperCase()})`,
-        `TIMESTAMP(${expr})`,
-      );
-  },
+  ...unitShifts(shifted),
   timeLiteral: (text) => `TIMESTAMP(${mysqlString(text)})`,
   median: () => {
     throw lacks('median', 'MariaDB has it only as a window function, and MySQL not at all.');
@@ -147,5 +105,5 @@ export const mysqlDialect: SqlDialect = {
   covariance: pairedStatistic,
   // Neither has an approximate distinct count; the exact one is what SLayer falls back to.
   countDistinctApprox: (value) => `COUNT(DISTINCT ${value})`,
-  scalarCall: scalar,
+  scalarCall: (name, args) => spelledCall('mysql', name, args, scalar),
 };
