@@ -269,11 +269,25 @@ describe('slayer-ls query --dry-run on every warehouse dialect', () => {
     },
     { type: 'snowflake', dialect: 'snowflake', marker: /SUM\(orders\."AMOUNT"\)/ },
     { type: 'bigquery', dialect: 'bigquery', marker: /AS `orders___revenue`/ },
-    { type: 'redshift', dialect: 'redshift', marker: /"orders\.customers\.region" ASC NULLS LAST/ },
+
     { type: 'trino', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m },
     { type: 'athena', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m },
     { type: 'databricks', dialect: 'databricks', marker: /AS `orders\.revenue`/ },
   ];
+
+  test('type: redshift prints redshift SQL that sqlglot parses as redshift, and a run reaches for the cluster', () => {
+    const root = makeShop();
+    root.write('datasources/shop.yaml', 'name: shop\ntype: redshift\nhost: 127.0.0.1\nport: 9\nusername: u\n');
+    const dry = run(['query', PAGED_QUERY, '--storage', '.', '--dry-run'], root.root);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /"orders\.customers\.region" ASC NULLS LAST/);
+    const [parsed] = parseWithSqlglot([{ dialect: 'redshift', sql: dry.stdout }]);
+    assert.equal(parsed?.ok, true, parsed?.error);
+    // Port 9 (discard) refuses: the run got as far as connecting, which an unsupported type never does.
+    const live = run(['query', PAGED_QUERY, '--storage', '.'], root.root);
+    assert.equal(live.status, 1);
+    assert.doesNotMatch(live.stderr, /cannot query/);
+  });
 
   for (const { type, dialect, marker } of WAREHOUSES) {
     test(`type: ${type} prints ${dialect} SQL that sqlglot parses as ${dialect}, and a run says it cannot query`, () => {

@@ -191,7 +191,12 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 // Fixture: the three databases
 // ---------------------------------------------------------------------------
 
-const DIALECTS: readonly Dialect[] = ['sqlite', 'duckdb', 'postgres', 'mysql'];
+/**
+ * Redshift has no server here: its driver (the Postgres driver's Redshift flavour, from a redshift:// URL)
+ * runs against the test Postgres, which stands in for the wire protocol, login, cursors and cancel. What
+ * Redshift itself accepts of our SQL is proven by test/unit/dialect-corpus.test.ts, not here.
+ */
+const DIALECTS: readonly Dialect[] = ['sqlite', 'duckdb', 'postgres', 'mysql', 'redshift'];
 const dir = mkdtempSync(path.join(tmpdir(), 'slayer-drivers-'));
 const schema = `drivers_${process.pid}_${Date.now()}`;
 let pgUrl = '';
@@ -202,6 +207,10 @@ const drivers = {} as Record<Dialect, Driver>;
 function datasource(dialect: Dialect): DatasourceDef {
   if (dialect === 'postgres') {
     return { version: 2, name: 'pg', type: 'postgres', connection_string: pgUrl, schema_name: schema };
+  }
+  if (dialect === 'redshift') {
+    const url = `${pgUrl.replace(/^postgres(ql)?:/, 'redshift:')}${pgUrl.includes('?') ? '&' : '?'}sslmode=disable`;
+    return { version: 2, name: 'rs', type: 'redshift', connection_string: url, schema_name: schema };
   }
   if (dialect === 'mysql')
     return { version: 2, name: 'my', type: 'mysql', connection_string: mysqlUrlFor(myUrl, myDatabase) };
@@ -735,7 +744,7 @@ describe('openDriver', () => {
         error instanceof SlayerError &&
         error.code === ErrorCode.UnsupportedDatasource &&
         /'clickhouse'/.test(error.message) &&
-        /sqlite, duckdb, postgres, postgresql, mysql, mariadb/.test(error.message),
+        /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift/.test(error.message),
     );
     assert.throws(
       () => openDriver({ version: 2, name: 'n', connection_string: 'snowflake://u:p@acct/db' }, { baseDir: dir }),

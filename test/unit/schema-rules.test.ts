@@ -397,8 +397,28 @@ const cases: RuleCase[] = [
     bad: yaml('name: wh', 'type: snowflake', 'connection_name: default'),
     at: 'snowflake',
     message:
-      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb\)/,
+      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift\)/,
     good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
+  },
+  {
+    rule: 'missing-field',
+    name: 'a Snowflake datasource without an account (host) or a connection profile cannot connect',
+    kind: 'datasource',
+    bad: yaml('name: wh', 'type: snowflake', 'username: analyst', 'warehouse: compute_wh'),
+    at: 'snowflake',
+    message:
+      /^A datasource of type 'snowflake' needs 'host' \(the account identifier, e\.g\. xy12345\.us-east-1\) or 'connection_name', or a connection_string\.$/,
+    good: yaml('name: wh', 'type: snowflake', 'host: xy12345.us-east-1', 'username: analyst'),
+  },
+  {
+    rule: 'missing-field',
+    name: 'a Trino datasource without a user: Trino names every query by its user',
+    kind: 'datasource',
+    bad: yaml('name: lake', 'type: trino', 'host: trino.internal', 'database: hive'),
+    at: 'trino',
+    message:
+      /^A datasource of type 'trino' needs 'username' \(Trino names every query's user\), or a connection_string\.$/,
+    good: yaml('name: lake', 'type: trino', 'connection_string: trino://analyst@trino.internal:8080/hive'),
   },
   {
     rule: 'invalid-value',

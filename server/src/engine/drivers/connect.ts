@@ -16,7 +16,7 @@ import type { DuckDbDriver } from './duckdb';
 import type { Redactor } from './errors';
 import type { MysqlDriver } from './mysql';
 import { mysqlConfigFromFields, mysqlConfigFromUrl, type MysqlConfig } from './mysql-config';
-import type { PostgresDriver } from './postgres';
+import type { PostgresDriver, PostgresFlavour } from './postgres';
 import { SqliteDriver } from './sqlite';
 import type { Driver } from './types';
 
@@ -31,7 +31,7 @@ export interface OpenDriverOptions {
 
 type Target =
   | { kind: 'sqlite' | 'duckdb'; file: string }
-  | { kind: 'postgres'; config: ClientConfig; schema: string | undefined }
+  | { kind: 'postgres'; config: ClientConfig; schema: string | undefined; flavour: PostgresFlavour }
   | { kind: 'mysql'; config: MysqlConfig };
 
 function invalid(message: string): SlayerError {
@@ -90,8 +90,9 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
   if (scheme === 'sqlite' || scheme === 'duckdb') return fileFromUrl(ds, url, scheme, baseDir);
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const connectionString = url.replace(/^[^:]+:\/\//, 'postgresql://');
-    return { kind: 'postgres', config: { connectionString }, schema: ds.schema_name };
+    return { kind: 'postgres', config: { connectionString }, schema: ds.schema_name, flavour: 'postgres' };
   }
+  if (scheme === 'redshift') return redshiftFromUrl(ds, url);
   if (scheme === 'mysql' || scheme === 'mariadb') return { kind: 'mysql', config: mysqlConfigFromUrl(ds, url) };
   throw unsupported(ds, scheme);
 }
@@ -124,6 +125,25 @@ function hostAndPort(ds: DatasourceDef): { host: string; port?: number } {
   return port === undefined ? { host: split.host } : { host: split.host, port: parsePort(ds, port) };
 }
 
+/** Redshift's port; its clusters are reached over TLS, verified, unless a connection_string's sslmode says otherwise. */
+const REDSHIFT_PORT = 5439;
+
+/**
+ * `redshift://` and SQLAlchemy's `redshift+redshift_connector://` or
+ * `redshift+psycopg2://`: the Postgres wire protocol, on port 5439 when the
+ * URL names none. TLS follows the URL's `sslmode`, as for Postgres.
+ */
+function redshiftFromUrl(ds: DatasourceDef, url: string): Target {
+  const parsed = new URL(url.replace(/^[^:]+:\/\//, 'postgresql://'));
+  if (parsed.port === '') parsed.port = String(REDSHIFT_PORT);
+  return {
+    kind: 'postgres',
+    config: { connectionString: parsed.toString() },
+    schema: ds.schema_name,
+    flavour: 'redshift',
+  };
+}
+
 /** host, port, database, username, password. */
 function postgresConfig(ds: DatasourceDef): ClientConfig {
   const { host, port } = hostAndPort(ds);
@@ -147,7 +167,11 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
     return { kind: type, file: databaseFile(ds.database, baseDir) };
   }
   if (type === 'postgres' || type === 'postgresql') {
-    return { kind: 'postgres', config: postgresConfig(ds), schema: ds.schema_name };
+    return { kind: 'postgres', config: postgresConfig(ds), schema: ds.schema_name, flavour: 'postgres' };
+  }
+  if (type === 'redshift') {
+    const config: ClientConfig = { port: REDSHIFT_PORT, database: 'dev', ssl: true, ...postgresConfig(ds) };
+    return { kind: 'postgres', config, schema: ds.schema_name, flavour: 'redshift' };
   }
   if (type === 'mysql' || type === 'mariadb')
     return { kind: 'mysql', config: mysqlConfigFromFields(ds, hostAndPort(ds)) };
@@ -172,8 +196,8 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     const target = targetOf(resolved, options.baseDir);
     traceIo('driver', `${target.kind} ${ds.name}`);
     if (target.kind === 'postgres') {
-      const { config, schema } = target;
-      return lazyDriver('postgres', () => newPostgres(config, schema, redact));
+      const { config, schema, flavour } = target;
+      return lazyDriver(flavour, () => newPostgres(config, schema, redact, flavour));
     }
     if (target.kind === 'mysql') {
       const { config } = target;
@@ -263,9 +287,14 @@ async function newMysql(config: MysqlConfig, redact: Redactor): Promise<Driver> 
   return new module.MysqlDriver(config, redact);
 }
 
-async function newPostgres(config: ClientConfig, schema: string | undefined, redact: Redactor): Promise<Driver> {
+async function newPostgres(
+  config: ClientConfig,
+  schema: string | undefined,
+  redact: Redactor,
+  flavour: PostgresFlavour,
+): Promise<Driver> {
   const module: { PostgresDriver: typeof PostgresDriver } = await import('./postgres.js');
-  return new module.PostgresDriver(config, schema, redact);
+  return new module.PostgresDriver(config, schema, redact, flavour);
 }
 
 /**

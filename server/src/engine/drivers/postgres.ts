@@ -91,14 +91,19 @@ function withoutTrailingSemicolons(sql: string): string {
 
 function noop(): void {}
 
-export class PostgresDriver implements Driver {
-  readonly dialect = 'postgres' as const;
+/**
+ * Redshift speaks Postgres' wire protocol and its cursors, less NO SCROLL
+ * (its DECLARE takes no options); everything else here serves both.
+ */
+export type PostgresFlavour = 'postgres' | 'redshift';
 
+export class PostgresDriver implements Driver {
   /** `schema` (the datasource's schema_name) becomes the search_path of every run. */
   constructor(
     private readonly config: ClientConfig,
     private readonly schema: string | undefined,
     private readonly redact: Redactor,
+    readonly dialect: PostgresFlavour = 'postgres',
   ) {}
 
   async run(sql: string, options: RunOptions = {}): Promise<ResultSet> {
@@ -162,7 +167,7 @@ export class PostgresDriver implements Driver {
     await client.query('BEGIN READ ONLY');
     if (this.schema) await client.query(`SET LOCAL search_path TO ${quoteIdentifier(this.schema)}`);
     const declare: ExtendedQueryConfig = {
-      text: `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${withoutTrailingSemicolons(sql)}`,
+      text: `DECLARE ${CURSOR} ${this.dialect === 'redshift' ? '' : 'NO SCROLL '}CURSOR FOR ${withoutTrailingSemicolons(sql)}`,
       rowMode: 'array',
       queryMode: 'extended',
     };

@@ -25,7 +25,15 @@ export const DATASOURCE_FIELDS = new Set([
 ]);
 
 /** The `type` values (and connection-string schemes) this engine can run queries on. */
-export const RUNNABLE_DATASOURCE_TYPES = ['sqlite', 'duckdb', 'postgres', 'postgresql', 'mysql', 'mariadb'] as const;
+export const RUNNABLE_DATASOURCE_TYPES = [
+  'sqlite',
+  'duckdb',
+  'postgres',
+  'postgresql',
+  'mysql',
+  'mariadb',
+  'redshift',
+] as const;
 
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
 export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
@@ -115,8 +123,60 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
     credentials_json: f.optional('credentials_json', str),
   };
   warnOnUnsetVariables(decoded, ctx, path);
+  checkRequiredOptions(decoded, ctx, path);
   return decoded;
 };
+
+type DatasourceField = keyof DatasourceDef;
+
+/** One way to say where to connect: any of `fields` set is enough. */
+interface RequiredOption {
+  fields: readonly DatasourceField[];
+  what: string;
+}
+
+/**
+ * What a type cannot connect without (no default stands in), as SLayer's
+ * connection code and the engines' clients require it. A connection_string
+ * carries all of it.
+ */
+const REQUIRED_OPTIONS: Readonly<Record<string, readonly RequiredOption[]>> = {
+  snowflake: [
+    {
+      fields: ['host', 'connection_name'],
+      what: "'host' (the account identifier, e.g. xy12345.us-east-1) or 'connection_name'",
+    },
+    { fields: ['username', 'connection_name'], what: "'username' (or a 'connection_name' profile)" },
+  ],
+  bigquery: [
+    { fields: ['host', 'database'], what: "the project: a connection_string bigquery://<project>, or 'host'" },
+  ],
+  redshift: [{ fields: ['host'], what: "'host' (the cluster endpoint)" }],
+  trino: [
+    { fields: ['host'], what: "'host' (the coordinator)" },
+    { fields: ['username'], what: "'username' (Trino names every query's user)" },
+  ],
+  presto: [
+    { fields: ['host'], what: "'host' (the coordinator)" },
+    { fields: ['username'], what: "'username' (Presto names every query's user)" },
+  ],
+  athena: [{ fields: [], what: 'a connection_string (awsathena+rest://…, with the region and S3 staging directory)' }],
+  databricks: [{ fields: [], what: 'a connection_string (databricks://token:…@host?http_path=…)' }],
+  spark: [{ fields: [], what: 'a connection_string' }],
+};
+
+/** A missing option is an error on `type`: the datasource cannot connect, in SLayer or here. */
+function checkRequiredOptions(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
+  if (ds.type === undefined || ds.connection_string) return;
+  for (const option of REQUIRED_OPTIONS[ds.type.toLowerCase()] ?? []) {
+    if (option.fields.some((field) => ds[field] !== undefined && ds[field] !== '')) continue;
+    ctx.sink.error(
+      DiagnosticCode.MissingField,
+      ctx.sources.best([...path, 'type']),
+      `A datasource of type '${ds.type}' needs ${option.what}${option.fields.length > 0 ? ', or a connection_string' : ''}.`,
+    );
+  }
+}
 
 /** `${NAME}` in a datasource's text field: resolved from the environment when connecting. */
 export const ENV_REFERENCE = /\$\{(\w+)\}/g;
