@@ -6,6 +6,15 @@
  * means; so each query here must run on DuckDB.
  */
 
+import { generateDemoData } from '../../scripts/demo/data';
+import { FIXTURE_OPTIONS } from './engine-fixture';
+import { keyColumnCount } from './plain-sql';
+import { generateQueries } from './random-query';
+
+/** The property test's seed; its random queries join the corpus. */
+const RANDOM_SEED = 20250607;
+const RANDOM_COUNT = 150;
+
 export interface CorpusQuery {
   name: string;
   /** A SLayer query (or query list) as the CLI and the editor send it. */
@@ -1036,4 +1045,18 @@ export function corpusQueries(): CorpusQuery[] {
     ...transformQueries(),
     ...stageQueries(),
   ];
+}
+
+/** The feature corpus and the property test's seeded random queries (the valid ones), as one list. */
+export function corpusWithRandomQueries(): CorpusQuery[] {
+  const data = generateDemoData(FIXTURE_OPTIONS);
+  const random = generateQueries(RANDOM_SEED, RANDOM_COUNT, data)
+    .filter((generated) => generated.spec.invalid === undefined)
+    .map((generated) => ({
+      name: `random #${generated.index}`,
+      query: generated.query,
+      ordered: generated.spec.order !== undefined,
+      keyColumns: keyColumnCount(generated.spec),
+    }));
+  return [...corpusQueries(), ...random];
 }

@@ -23,16 +23,11 @@ import type { Driver } from '../../server/src/engine/drivers/types';
 import { executeQuery, type EngineHost } from '../../server/src/engine/query/execute';
 import type { QueryDef } from '../../server/src/engine/schema/types';
 import { SQL_TESTED_DIALECTS, type SqlTestedDialect } from '../../server/src/engine/sql/dialect';
-import { corpusQueries, type CorpusQuery } from '../support/dialect-corpus';
+import { corpusWithRandomQueries, type CorpusQuery } from '../support/dialect-corpus';
 import { FIXTURE_OPTIONS, shopModels } from '../support/engine-fixture';
-import { keyColumnCount } from '../support/plain-sql';
-import { generateQueries } from '../support/random-query';
 import { diffTables, tableOf, type ResultTable } from '../support/result-compare';
 import { decodeQuery } from '../support/run-query';
 import { parseWithSqlglot, type SqlglotAnswer } from '../support/sqlglot';
-
-const RANDOM_SEED = 20250607;
-const RANDOM_COUNT = 150;
 
 /** Features an engine lacks: the dialect must refuse them before sending anything, in these words. */
 const EXPECTED_REFUSALS: Record<SqlTestedDialect, RegExp | undefined> = {
@@ -76,25 +71,12 @@ function hostFor(type: string): EngineHost {
   };
 }
 
-function allQueries(): CorpusQuery[] {
-  const data = generateDemoData(FIXTURE_OPTIONS);
-  const random = generateQueries(RANDOM_SEED, RANDOM_COUNT, data)
-    .filter((generated) => generated.spec.invalid === undefined)
-    .map((generated) => ({
-      name: `random #${generated.index}`,
-      query: generated.query,
-      ordered: generated.spec.order !== undefined,
-      keyColumns: keyColumnCount(generated.spec),
-    }));
-  return [...corpusQueries(), ...random];
-}
-
 /**
  * Our DuckDB plan's rows, as the database returns them (before the engine
  * shapes them): the meaning every other dialect's SQL must have.
  */
 async function runExpected(host: EngineHost): Promise<void> {
-  for (const query of allQueries()) {
+  for (const query of corpusWithRandomQueries()) {
     const stages = decodeQuery(query.query);
     try {
       const { sql } = await executeQuery(stages, host, { dryRun: true });

@@ -36,6 +36,7 @@ import type { Dialect, Driver } from '../../server/src/engine/drivers/types';
 import type { DatasourceDef } from '../../server/src/engine/schema/types';
 import { createMysqlDatabase, dropMysqlDatabase, mysqlUrl, mysqlUrlFor, withMysql } from '../support/mysql';
 import { postgresUrl, withPostgres } from '../support/postgres';
+import { rejectsWith } from '../support/rejects-with';
 
 // ---------------------------------------------------------------------------
 // The generated table
@@ -175,16 +176,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   assert.ok(address !== null && typeof address === 'object');
   return address.port;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<SlayerError> {
-  const error = await promise.then(
-    () => assert.fail(`expected a ${code} error`),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof SlayerError, `expected a SlayerError, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  return error;
 }
 
 // ---------------------------------------------------------------------------
@@ -739,12 +730,12 @@ describe('openDriver', () => {
 
   test('unsupported types fail naming the type and the supported ones; a missing file fails to connect', async () => {
     assert.throws(
-      () => openDriver({ version: 2, name: 'm', type: 'clickhouse', host: 'h' }, { baseDir: dir }),
+      () => openDriver({ version: 2, name: 'm', type: 'snowflake', host: 'h' }, { baseDir: dir }),
       (error: unknown) =>
         error instanceof SlayerError &&
         error.code === ErrorCode.UnsupportedDatasource &&
-        /'clickhouse'/.test(error.message) &&
-        /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift/.test(error.message),
+        /'snowflake'/.test(error.message) &&
+        /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse/.test(error.message),
     );
     assert.throws(
       () => openDriver({ version: 2, name: 'n', connection_string: 'snowflake://u:p@acct/db' }, { baseDir: dir }),

@@ -17,6 +17,10 @@ import type { Redactor } from './errors';
 import type { MysqlDriver } from './mysql';
 import { mysqlConfigFromFields, mysqlConfigFromUrl, type MysqlConfig } from './mysql-config';
 import type { PostgresDriver, PostgresFlavour } from './postgres';
+import type { ClickHouseDriver } from './clickhouse';
+import { clickHouseConfigFromFields, clickHouseConfigFromUrl, type ClickHouseConfig } from './clickhouse-config';
+import type { TrinoDriver } from './trino';
+import { trinoConfigFromFields, trinoConfigFromUrl, type TrinoConfig } from './trino-config';
 import { SqliteDriver } from './sqlite';
 import type { Driver } from './types';
 
@@ -32,7 +36,9 @@ export interface OpenDriverOptions {
 type Target =
   | { kind: 'sqlite' | 'duckdb'; file: string }
   | { kind: 'postgres'; config: ClientConfig; schema: string | undefined; flavour: PostgresFlavour }
-  | { kind: 'mysql'; config: MysqlConfig };
+  | { kind: 'mysql'; config: MysqlConfig }
+  | { kind: 'trino'; config: TrinoConfig }
+  | { kind: 'clickhouse'; config: ClickHouseConfig };
 
 function invalid(message: string): SlayerError {
   return new SlayerError(ErrorCode.InvalidInput, message);
@@ -93,6 +99,10 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
     return { kind: 'postgres', config: { connectionString }, schema: ds.schema_name, flavour: 'postgres' };
   }
   if (scheme === 'redshift') return redshiftFromUrl(ds, url);
+  if (scheme === 'trino' || scheme === 'presto') return { kind: 'trino', config: trinoConfigFromUrl(ds, url) };
+  if (scheme === 'clickhouse' || scheme === 'clickhouses' || scheme === 'clickhousedb') {
+    return { kind: 'clickhouse', config: clickHouseConfigFromUrl(ds, url) };
+  }
   if (scheme === 'mysql' || scheme === 'mariadb') return { kind: 'mysql', config: mysqlConfigFromUrl(ds, url) };
   throw unsupported(ds, scheme);
 }
@@ -173,6 +183,10 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
     const config: ClientConfig = { port: REDSHIFT_PORT, database: 'dev', ssl: true, ...postgresConfig(ds) };
     return { kind: 'postgres', config, schema: ds.schema_name, flavour: 'redshift' };
   }
+  if (type === 'clickhouse') return { kind: 'clickhouse', config: clickHouseConfigFromFields(ds, hostAndPort(ds)) };
+  if (type === 'trino' || type === 'presto') {
+    return { kind: 'trino', config: trinoConfigFromFields(ds, hostAndPort(ds)) };
+  }
   if (type === 'mysql' || type === 'mariadb')
     return { kind: 'mysql', config: mysqlConfigFromFields(ds, hostAndPort(ds)) };
   throw unsupported(ds, ds.type ?? type);
@@ -202,6 +216,14 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     if (target.kind === 'mysql') {
       const { config } = target;
       return lazyDriver('mysql', () => newMysql(config, redact));
+    }
+    if (target.kind === 'trino') {
+      const { config } = target;
+      return lazyDriver('trino', () => newTrino(config, redact));
+    }
+    if (target.kind === 'clickhouse') {
+      const { config } = target;
+      return lazyDriver('clickhouse', () => newClickHouse(config, redact));
     }
     if (target.kind === 'sqlite') return new SqliteDriver(target.file, redact);
     return lazyDriver('duckdb', () => newDuckDb(ds.name, target.file, redact));
@@ -287,6 +309,16 @@ async function newMysql(config: MysqlConfig, redact: Redactor): Promise<Driver> 
   return new module.MysqlDriver(config, redact);
 }
 
+async function newClickHouse(config: ClickHouseConfig, redact: Redactor): Promise<Driver> {
+  const module: { ClickHouseDriver: typeof ClickHouseDriver } = await import('./clickhouse.js');
+  return new module.ClickHouseDriver(config, redact);
+}
+
+async function newTrino(config: TrinoConfig, redact: Redactor): Promise<Driver> {
+  const module: { TrinoDriver: typeof TrinoDriver } = await import('./trino.js');
+  return new module.TrinoDriver(config, redact);
+}
+
 async function newPostgres(
   config: ClientConfig,
   schema: string | undefined,
@@ -314,7 +346,7 @@ export function dataState(
   } catch {
     return { identity: `invalid:${ds.name}` };
   }
-  if (target.kind === 'postgres' || target.kind === 'mysql') {
+  if (target.kind !== 'sqlite' && target.kind !== 'duckdb') {
     return { identity: `server:${ds.name}:${Math.floor(Date.now() / Math.max(1, options.ttlMs))}` };
   }
   try {

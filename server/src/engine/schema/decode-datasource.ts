@@ -33,6 +33,9 @@ export const RUNNABLE_DATASOURCE_TYPES = [
   'mysql',
   'mariadb',
   'redshift',
+  'trino',
+  'presto',
+  'clickhouse',
 ] as const;
 
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */

@@ -10,12 +10,10 @@
  */
 import type { TimeGranularity } from '../schema/types';
 import {
-  call,
   castInto,
   COMMON_HOOKS,
   doubleQuote,
   limitThenOffset,
-  nullSkippingConcat,
   nullsLast,
   pairedStatistic,
   standardString,
@@ -63,39 +61,56 @@ function guarded(fn: string, value: string, rows: number): string {
   return `if(count(${value}) >= ${rows}, ${fn}(${value}), NULL)`;
 }
 
+/** ClickHouse's own function names are case-sensitive: they are written exactly, never upper-cased. */
+function fn(name: string, args: readonly string[]): string {
+  return `${name}(${args.join(', ')})`;
+}
+
+/** The allowlist in ClickHouse's names; the UTF-8 functions count characters where the plain ones count bytes. */
+const CLICKHOUSE_NAMES: Readonly<Record<string, string>> = {
+  abs: 'abs',
+  round: 'round',
+  coalesce: 'coalesce',
+  ifnull: 'coalesce',
+  nullif: 'nullIf',
+  lower: 'lowerUTF8',
+  upper: 'upperUTF8',
+  trim: 'trimBoth',
+  ltrim: 'trimLeft',
+  rtrim: 'trimRight',
+  replace: 'replaceAll',
+  substr: 'substringUTF8',
+  substring: 'substringUTF8',
+  length: 'lengthUTF8',
+  instr: 'positionUTF8',
+  sqrt: 'sqrt',
+  exp: 'exp',
+  ln: 'log',
+  log10: 'log10',
+  log2: 'log2',
+  sign: 'sign',
+  power: 'pow',
+  pow: 'pow',
+  ceil: 'ceil',
+  ceiling: 'ceil',
+  floor: 'floor',
+  greatest: 'greatest',
+  least: 'least',
+  mod: 'modulo',
+  trunc: 'trunc',
+};
+
 function scalar(lower: string, args: string[]): string | undefined {
   const [first = 'NULL', second = 'NULL'] = args;
-  switch (lower) {
-    case 'concat':
-      return nullSkippingConcat(args, 'Nullable(String)');
-    case 'mod':
-      return call('modulo', args);
-    // The UTF-8 functions count characters; the plain ones count bytes.
-    case 'instr':
-      return call('positionUTF8', args);
-    case 'length':
-      return call('lengthUTF8', args);
-    case 'substr':
-    case 'substring':
-      return call('substringUTF8', args);
-    case 'lower':
-      return call('lowerUTF8', args);
-    case 'upper':
-      return call('upperUTF8', args);
-    case 'ltrim':
-      return call('trimLeft', args);
-    case 'rtrim':
-      return call('trimRight', args);
-    case 'replace':
-      return call('replaceAll', args);
-    case 'ln':
-      return call('log', args);
-    case 'log2':
-      return call('log2', args);
-    case 'log':
-      return args.length === 2 ? `(log(${second}) / log(${first}))` : call('log10', args);
-  }
-  return undefined;
+  // concat is NULL when any argument is; SLayer's skips NULLs.
+  if (lower === 'concat')
+    return fn(
+      'concat',
+      args.map((arg) => `ifNull(toString(${arg}), '')`),
+    );
+  if (lower === 'log') return args.length === 2 ? `(log(${second}) / log(${first}))` : fn('log10', args);
+  const name = CLICKHOUSE_NAMES[lower];
+  return name === undefined ? undefined : fn(name, args);
 }
 
 export const clickHouseDialect: SqlDialect = {
@@ -113,11 +128,14 @@ export const clickHouseDialect: SqlDialect = {
   stringLiteral: (text) => standardString(text.replace(/\\/g, '\\\\')),
   orderTerm: nullsLast,
   limitAndOffset: (limit, offset) => limitThenOffset(limit, offset, NO_LIMIT),
+  // A Date column compared with a DateTime is read as one; ClickHouse 18.16 compared day and second numbers.
+  timeValue: asTime,
   dateTrunc: (expr, granularity) => asTime(START_OF[granularity](asTime(expr))),
   ...unitShifts(shifted),
   timeLiteral: (text) => `parseDateTimeBestEffort(${standardString(text)})`,
   median: (value) => `quantileExactInclusive(0.5)(${value})`,
   percentile: (value, p) => `quantileExactInclusive(${p})(${value})`,
+  remainder: (left, right) => fn('modulo', [left, right]),
   statistic(stat, value) {
     switch (stat) {
       case 'stddev_samp':
