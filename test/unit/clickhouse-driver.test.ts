@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode, SlayerError } from '../../shared/src/errors';
-import { ClickHouseDriver, literalToJson, readerFor } from '../../server/src/engine/drivers/clickhouse';
+import { ClickHouseDriver } from '../../server/src/engine/drivers/clickhouse';
+import { literalToJson, readerFor } from '../../server/src/engine/drivers/clickhouse-values';
 import {
   clickHouseConfigFromFields,
   clickHouseConfigFromUrl,
