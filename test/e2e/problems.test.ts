@@ -23,7 +23,15 @@ import {
   type CodeServerInstall,
   type Workbench,
 } from './support/code-server';
-import { cellNumber, gridRows, openEditor, openFromExplorer, resultsView, type ResultsView } from './support/workbench';
+import {
+  cellNumber,
+  gridRows,
+  openEditor,
+  openFromExplorer,
+  resultsView,
+  runCommand,
+  type ResultsView,
+} from './support/workbench';
 
 const EXPECTED_MESSAGE = "Unknown aggregation 'summ'. Did you mean 'sum'?";
 /** The revenue measure in the demo's orders model; the replacement must hit exactly this line. */
@@ -551,15 +559,6 @@ async function goToLine(page: Page, line: number): Promise<void> {
   await page.locator('.monaco-editor .view-lines').first().click();
   await page.keyboard.press('Control+G');
   await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 10_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
 }
 

@@ -70,3 +70,13 @@ export async function clickLens(page: Page, title: string | RegExp): Promise<voi
   await lens.first().waitFor({ timeout: 60_000 });
   await lens.first().click();
 }
+
+/** Runs a command by its title from the command palette, as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
