@@ -735,7 +735,9 @@ describe('openDriver', () => {
         error instanceof SlayerError &&
         error.code === ErrorCode.UnsupportedDatasource &&
         /'snowflake'/.test(error.message) &&
-        /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse/.test(error.message),
+        /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks/.test(
+          error.message,
+        ),
     );
     assert.throws(
       () => openDriver({ version: 2, name: 'n', connection_string: 'snowflake://u:p@acct/db' }, { baseDir: dir }),

@@ -397,7 +397,7 @@ const cases: RuleCase[] = [
     bad: yaml('name: wh', 'type: snowflake', 'connection_name: default'),
     at: 'snowflake',
     message:
-      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse\)/,
+      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks\)/,
     good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
   },
   {

@@ -19,6 +19,8 @@ import { mysqlConfigFromFields, mysqlConfigFromUrl, type MysqlConfig } from './m
 import type { PostgresDriver, PostgresFlavour } from './postgres';
 import type { ClickHouseDriver } from './clickhouse';
 import { clickHouseConfigFromFields, clickHouseConfigFromUrl, type ClickHouseConfig } from './clickhouse-config';
+import type { DatabricksDriver } from './databricks';
+import { databricksConfigFromFields, databricksConfigFromUrl, type DatabricksConfig } from './databricks-config';
 import type { TrinoDriver } from './trino';
 import { trinoConfigFromFields, trinoConfigFromUrl, type TrinoConfig } from './trino-config';
 import { SqliteDriver } from './sqlite';
@@ -38,7 +40,8 @@ type Target =
   | { kind: 'postgres'; config: ClientConfig; schema: string | undefined; flavour: PostgresFlavour }
   | { kind: 'mysql'; config: MysqlConfig }
   | { kind: 'trino'; config: TrinoConfig }
-  | { kind: 'clickhouse'; config: ClickHouseConfig };
+  | { kind: 'clickhouse'; config: ClickHouseConfig }
+  | { kind: 'databricks'; config: DatabricksConfig };
 
 function invalid(message: string): SlayerError {
   return new SlayerError(ErrorCode.InvalidInput, message);
@@ -100,6 +103,7 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
   }
   if (scheme === 'redshift') return redshiftFromUrl(ds, url);
   if (scheme === 'trino' || scheme === 'presto') return { kind: 'trino', config: trinoConfigFromUrl(ds, url) };
+  if (scheme === 'databricks') return { kind: 'databricks', config: databricksConfigFromUrl(ds, url) };
   if (scheme === 'clickhouse' || scheme === 'clickhouses' || scheme === 'clickhousedb') {
     return { kind: 'clickhouse', config: clickHouseConfigFromUrl(ds, url) };
   }
@@ -183,6 +187,7 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
     const config: ClientConfig = { port: REDSHIFT_PORT, database: 'dev', ssl: true, ...postgresConfig(ds) };
     return { kind: 'postgres', config, schema: ds.schema_name, flavour: 'redshift' };
   }
+  if (type === 'databricks') return { kind: 'databricks', config: databricksConfigFromFields(ds) };
   if (type === 'clickhouse') return { kind: 'clickhouse', config: clickHouseConfigFromFields(ds, hostAndPort(ds)) };
   if (type === 'trino' || type === 'presto') {
     return { kind: 'trino', config: trinoConfigFromFields(ds, hostAndPort(ds)) };
@@ -220,6 +225,10 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     if (target.kind === 'trino') {
       const { config } = target;
       return lazyDriver('trino', () => newTrino(config, redact));
+    }
+    if (target.kind === 'databricks') {
+      const { config } = target;
+      return lazyDriver('databricks', () => newDatabricks(config, redact));
     }
     if (target.kind === 'clickhouse') {
       const { config } = target;
@@ -307,6 +316,11 @@ export function duckDbLoadError(
 async function newMysql(config: MysqlConfig, redact: Redactor): Promise<Driver> {
   const module: { MysqlDriver: typeof MysqlDriver } = await import('./mysql.js');
   return new module.MysqlDriver(config, redact);
+}
+
+async function newDatabricks(config: DatabricksConfig, redact: Redactor): Promise<Driver> {
+  const module: { DatabricksDriver: typeof DatabricksDriver } = await import('./databricks.js');
+  return new module.DatabricksDriver(config, redact);
 }
 
 async function newClickHouse(config: ClickHouseConfig, redact: Redactor): Promise<Driver> {

@@ -13,6 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { cancelledError, driverError, type Redactor } from './errors';
+import { delayBefore, timedFetch, type Answer } from './http-answers';
 import { checkRunOptions } from './limits';
 import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import { passwordTransportProblem, type TrinoConfig } from './trino-config';
@@ -25,8 +26,6 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const CANCEL_TIMEOUT_MS = 5_000;
 /** A busy or starting coordinator answers 503; it is asked again a few times, briefly. */
 const RETRIES_ON_503 = 3;
-const RETRY_DELAY_MS = 500;
-const MAX_RETRY_DELAY_MS = 5_000;
 const SOURCE = 'slayer-studio';
 
 // ---------------------------------------------------------------------------
@@ -166,25 +165,6 @@ function converterFor(column: TrinoColumn): Convert {
 // HTTP
 // ---------------------------------------------------------------------------
 
-interface Answer {
-  status: number;
-  retryAfter: string | null;
-  body: string;
-}
-
-function delayBefore(answer: Answer): number {
-  const seconds = Number(answer.retryAfter);
-  if (answer.retryAfter === null || !Number.isFinite(seconds) || seconds < 0) return RETRY_DELAY_MS;
-  return Math.min(seconds * 1000, MAX_RETRY_DELAY_MS);
-}
-
-function causeOf(error: unknown): string {
-  // fetch's own message is only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
-  const cause: unknown = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) return cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
 function httpError(answer: Answer): SlayerError {
   const detail = answer.body.trim().slice(0, 300);
   const suffix = detail ? `: ${detail}` : '.';
@@ -300,27 +280,9 @@ export class TrinoDriver implements Driver {
   }
 
   /** fetch with a time limit on the whole call, body included, and errors that say what failed. */
-  private async request(url: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const headers = this.headers(url);
-    try {
-      const response = await fetch(url, {
-        ...init,
-        headers,
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-      const body = await response.text();
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
-    } catch (error) {
-      if (signal?.aborted) throw cancelledError();
-      if (timeout.aborted) {
-        throw new SlayerError(
-          ErrorCode.ConnectionFailed,
-          `Trino at ${this.origin} did not answer within ${timeoutMs / 1000} s.`,
-        );
-      }
-      throw new SlayerError(ErrorCode.ConnectionFailed, `Cannot reach Trino at ${this.origin}: ${causeOf(error)}`);
-    }
+  private request(url: string, init: RequestInit, timeoutMs: number, signal?: AbortSignal): Promise<Answer> {
+    const endpoint = { engine: 'Trino', origin: this.origin };
+    return timedFetch(endpoint, url, { ...init, headers: this.headers(url) }, timeoutMs, signal);
   }
 
   private headers(url: string): Record<string, string> {

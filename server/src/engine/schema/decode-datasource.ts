@@ -36,6 +36,7 @@ export const RUNNABLE_DATASOURCE_TYPES = [
   'trino',
   'presto',
   'clickhouse',
+  'databricks',
 ] as const;
 
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
