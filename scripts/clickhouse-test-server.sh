@@ -39,33 +39,10 @@ find_server() {
   return 1
 }
 
-POLICY=/usr/sbin/policy-rc.d
-POLICY_BACKUP=""
-restore_policy() {
-  if [ -n "$POLICY_BACKUP" ]; then mv -f "$POLICY_BACKUP" "$POLICY"; else rm -f "$POLICY"; fi
-}
+# shellcheck source=lib/test-server.sh
+source "$(dirname "$0")/lib/test-server.sh"
 
-install_clickhouse() {
-  if [ "$(id -u)" -ne 0 ]; then
-    log "no clickhouse-server binary found; install Debian's 'clickhouse-server' package or run as root"
-    exit 1
-  fi
-  log "apt-get install clickhouse-server"
-  # policy-rc.d exiting 101 forbids invoke-rc.d to start services: the package must not
-  # leave a system-wide server on port 8123/9000 running next to ours. Any existing policy
-  # is put back afterwards, also when apt fails or we are interrupted.
-  if [ -e "$POLICY" ]; then
-    POLICY_BACKUP="$(mktemp "$POLICY.slayer-XXXXXX")"
-    cp -p "$POLICY" "$POLICY_BACKUP"
-  fi
-  trap restore_policy EXIT
-  printf '#!/bin/sh\nexit 101\n' >"$POLICY"
-  chmod 755 "$POLICY"
-  (apt-get update -qq || true) >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server >&2
-  restore_policy
-  trap - EXIT
-}
+install_clickhouse() { apt_install_quietly clickhouse-server "clickhouse-server binary"; }
 
 # As root the server drops to the package's user (setpriv execs, so the pid stays the server's).
 if [ "$(id -u)" -eq 0 ]; then
@@ -73,11 +50,6 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   AS_OWNER=()
 fi
-
-# A zombie (a server that died as our child) counts as gone.
-alive() {
-  kill -0 "$1" 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"
-}
 
 # The pid of our server if it is alive: the pid file's process, if its command line names
 # our config file (a stale pid file may point at a reused pid).
@@ -100,10 +72,6 @@ answers() {
 
 is_running() {
   server_pid >/dev/null && [ -s "$PORT_FILE" ] && answers "$(cat "$PORT_FILE")"
-}
-
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
 # `<yandex>` is the root element every ClickHouse release reads (newer ones also take
@@ -218,29 +186,4 @@ cmd_start() {
   echo "SLAYER_TEST_CLICKHOUSE_URL=http://$USER_NAME:$PASSWORD@127.0.0.1:$(cat "$PORT_FILE")/"
 }
 
-# SIGTERM is clickhouse-server's clean shutdown; SIGKILL after a minute.
-stop_server() {
-  local pid waited=0
-  pid="$(server_pid)" || return 0
-  log "stopping"
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$waited" -lt 700 ]; do
-    if [ "$waited" -eq 600 ]; then log "no clean shutdown within 60s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; fi
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-}
-
-cmd_stop() {
-  stop_server
-  rm -rf "$STATE_DIR" "$LOCK"
-}
-
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  *)
-    echo "usage: $0 start|stop" >&2
-    exit 2
-    ;;
-esac
+run_command "$@"

@@ -18,6 +18,9 @@ LOG="$STATE_DIR/postgres.log"
 LOCK="$STATE_DIR.startlock"
 DATABASE=slayer_test
 log() { echo "[pg-test-server] $*" >&2; }
+# free_port and run_command; this script's own cmd_stop (pg_ctl) replaces the library's.
+# shellcheck source=lib/test-server.sh
+source "$(dirname "$0")/lib/test-server.sh"
 
 find_bin_dir() {
   local dir
@@ -44,10 +47,6 @@ install_postgres() {
 # Runs a Postgres binary as a user it accepts: ourselves, or `postgres` when we are root.
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-free_port() {
-  node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
 }
 
 is_running() {
@@ -98,11 +97,4 @@ cmd_stop() {
   rm -rf "$STATE_DIR" "$LOCK"
 }
 
-case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  *)
-    echo "usage: $0 start|stop" >&2
-    exit 2
-    ;;
-esac
+run_command "$@"

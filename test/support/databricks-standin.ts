@@ -19,15 +19,8 @@
  * the EXTERNAL_LINKS disposition, result sizes over the INLINE limit, or the
  * real timing of wait_timeout.
  */
-import { EventEmitter } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpStandin } from './http-standin';
 
 export interface StandinColumn {
   name: string;
@@ -61,13 +54,6 @@ export interface StandinOptions {
   unavailableTimes?: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 interface Statement {
   canned: Canned;
   reads: number;
@@ -76,15 +62,6 @@ interface Statement {
 
 const DEFAULT_CHUNK_SIZE = 2;
 const BASE = '/api/2.0/sql/statements';
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -97,82 +74,28 @@ function statementText(body: string): string {
   return typeof parsed.statement === 'string' ? parsed.statement : '';
 }
 
-export class DatabricksStandin {
-  readonly requests: RecordedRequest[] = [];
+export class DatabricksStandin extends HttpStandin {
   /** Ids of the statements a POST .../cancel reached, in order. */
   readonly cancelled: string[] = [];
   /** Ids of the statements started, in order. */
   readonly statements: string[] = [];
   private readonly state = new Map<string, Statement>();
-  private readonly changes = new EventEmitter();
-  private unavailable: number;
-  private baseUrl = '';
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: StandinOptions,
-  ) {
-    this.unavailable = options.unavailableTimes ?? 0;
+  private constructor(private readonly options: StandinOptions) {
+    super(options.unavailableTimes ?? 0);
   }
 
   static async start(options: StandinOptions): Promise<DatabricksStandin> {
-    const server = createServer();
-    const standin = new DatabricksStandin(server, options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      standin.handle(request, response).catch((error: unknown) => send(response, 500, String(error)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    standin.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const standin = new DatabricksStandin(options);
+    await standin.listen();
     return standin;
   }
 
-  /** `127.0.0.1:port`, the host part of a connection string. */
-  get hostPort(): string {
-    return this.baseUrl.replace('http://', '');
+  protected unavailableAnswer(response: ServerResponse): void {
+    send(response, 503, { error_code: 'TEMPORARILY_UNAVAILABLE' }, { 'Retry-After': '0' });
   }
 
-  /** Resolves once `condition` holds, checked now and after every request; guardMs only prevents a hung test. */
-  until(condition: () => boolean, guardMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => {
-        this.changes.off('change', check);
-        reject(new Error('The stand-in never saw what the test waited for.'));
-      }, guardMs);
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(guard);
-        this.changes.off('change', check);
-        resolve();
-      };
-      this.changes.on('change', check);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private changed(): void {
-    this.changes.emit('change');
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    const method = request.method ?? 'GET';
-    const path = request.url ?? '/';
-    this.requests.push({ method, path, headers: request.headers, body });
-    this.changed();
-    if (this.unavailable > 0) {
-      this.unavailable -= 1;
-      return send(response, 503, { error_code: 'TEMPORARILY_UNAVAILABLE' }, { 'Retry-After': '0' });
-    }
-    if (!this.authorised(request, response)) return;
-    this.route(method, path, body, response);
-  }
-
-  private route(method: string, path: string, body: string, response: ServerResponse): void {
+  protected route(method: string, path: string, body: string, response: ServerResponse): void {
     if (method === 'POST' && path === BASE) return this.submit(body, response);
     const match = /^\/api\/2\.0\/sql\/statements\/([^/]+)(?:\/(cancel)|\/result\/chunks\/(\d+))?$/.exec(path);
     const id = match?.[1];
@@ -184,7 +107,7 @@ export class DatabricksStandin {
     send(response, 405, { error_code: 'METHOD_NOT_ALLOWED' });
   }
 
-  private authorised(request: IncomingMessage, response: ServerResponse): boolean {
+  protected authorised(request: IncomingMessage, response: ServerResponse): boolean {
     const header = request.headers.authorization ?? '';
     if (header === `Bearer ${this.options.token}`) return true;
     send(response, 401, { error_code: 'UNAUTHENTICATED', message: `Invalid access token in header '${header}'` });

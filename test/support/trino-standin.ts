@@ -21,15 +21,8 @@
  * To check redaction, a refused login's 401 body repeats the credentials it was
  * sent, as a careless proxy might.
  */
-import { EventEmitter } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpStandin } from './http-standin';
 
 export interface StandinColumn {
   name: string;
@@ -66,13 +59,6 @@ export interface StandinOptions {
   unavailableTimes?: number;
 }
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 interface Query {
   canned: Canned;
   cancelled: boolean;
@@ -92,23 +78,13 @@ function encode(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : encode(body);
   response.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   response.end(text);
 }
 
-export class TrinoStandin {
-  readonly requests: RecordedRequest[] = [];
+export class TrinoStandin extends HttpStandin {
   /** Ids of the queries a DELETE cancelled, in order. */
   readonly cancelled: string[] = [];
   /** Ids of the queries started, in order. */
@@ -116,74 +92,22 @@ export class TrinoStandin {
   /** Pages being held back right now (see pageDelayMs). */
   held = 0;
   private readonly state = new Map<string, Query>();
-  private readonly changes = new EventEmitter();
-  private unavailable: number;
-  private baseUrl = '';
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: StandinOptions,
-  ) {
-    this.unavailable = options.unavailableTimes ?? 0;
+  private constructor(private readonly options: StandinOptions) {
+    super(options.unavailableTimes ?? 0);
   }
 
   static async start(options: StandinOptions): Promise<TrinoStandin> {
-    const server = createServer();
-    const standin = new TrinoStandin(server, options);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-      standin.handle(request, response).catch((error: unknown) => send(response, 500, String(error)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    standin.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const standin = new TrinoStandin(options);
+    await standin.listen();
     return standin;
   }
 
-  get url(): string {
-    return this.baseUrl;
+  protected unavailableAnswer(response: ServerResponse): void {
+    send(response, 503, 'Service Unavailable', { 'Retry-After': '0' });
   }
 
-  /**
-   * Resolves once `condition` holds, checked now and after every request the
-   * stand-in sees. `guardMs` only turns a driver that never gets there into a
-   * failure instead of a hung test file (the open server would keep it alive).
-   */
-  until(condition: () => boolean, guardMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => {
-        this.changes.off('change', check);
-        reject(new Error('The stand-in never saw what the test waited for.'));
-      }, guardMs);
-      const check = (): void => {
-        if (!condition()) return;
-        clearTimeout(guard);
-        this.changes.off('change', check);
-        resolve();
-      };
-      this.changes.on('change', check);
-      check();
-    });
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private changed(): void {
-    this.changes.emit('change');
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    const method = request.method ?? 'GET';
-    const path = request.url ?? '/';
-    this.requests.push({ method, path, headers: request.headers, body });
-    this.changed();
-    if (this.unavailable > 0) {
-      this.unavailable -= 1;
-      return send(response, 503, 'Service Unavailable', { 'Retry-After': '0' });
-    }
-    if (!this.authorised(request, response)) return;
+  protected route(method: string, path: string, body: string, response: ServerResponse): void | Promise<void> {
     if (method === 'POST' && path === '/v1/statement') return this.startQuery(body, response);
     const page = /^\/v1\/statement\/executing\/([^/]+)\/(\d+)$/.exec(path);
     const id = page?.[1];
@@ -193,7 +117,7 @@ export class TrinoStandin {
     return send(response, 405, 'Method Not Allowed');
   }
 
-  private authorised(request: IncomingMessage, response: ServerResponse): boolean {
+  protected authorised(request: IncomingMessage, response: ServerResponse): boolean {
     const wanted = this.options.requireAuth;
     if (!wanted) return true;
     const header = request.headers.authorization ?? '';
@@ -204,7 +128,7 @@ export class TrinoStandin {
   }
 
   private nextUri(id: string, token: number): string {
-    return `${this.baseUrl}/v1/statement/executing/${id}/${token}`;
+    return `${this.url}/v1/statement/executing/${id}/${token}`;
   }
 
   private startQuery(sql: string, response: ServerResponse): void {
@@ -217,7 +141,7 @@ export class TrinoStandin {
     this.changed();
     send(response, 200, {
       id,
-      infoUri: `${this.baseUrl}/ui/query.html?${id}`,
+      infoUri: `${this.url}/ui/query.html?${id}`,
       nextUri: this.nextUri(id, 0),
       stats: { state: 'QUEUED', queued: true, scheduled: false },
     });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +35,7 @@ import type { Dialect, Driver } from '../../server/src/engine/drivers/types';
 import type { DatasourceDef } from '../../server/src/engine/schema/types';
 import { createMysqlDatabase, dropMysqlDatabase, mysqlUrl, mysqlUrlFor, withMysql } from '../support/mysql';
 import { postgresUrl, withPostgres } from '../support/postgres';
+import { closedPort } from '../support/ports';
 import { rejectsWith } from '../support/rejects-with';
 
 // ---------------------------------------------------------------------------
@@ -167,15 +167,6 @@ async function writeDuckdbElsewhere(file: string, statement: string): Promise<vo
   await promisify(execFile)(process.execPath, ['-e', script, file, statement], {
     cwd: path.resolve(__dirname, '../..'),
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,6 @@
  * Trino datasources from a connection string and from fields.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { ErrorCode, SlayerError } from '../../shared/src/errors';
 import { redactCredentials } from '../../server/src/engine/drivers/credentials';
@@ -16,6 +15,7 @@ import {
 } from '../../server/src/engine/drivers/trino-config';
 import type { DatasourceDef } from '../../server/src/engine/schema/types';
 import { TrinoStandin, type Canned, type StandinOptions } from '../support/trino-standin';
+import { closedPort } from '../support/ports';
 import { rejectsWith } from '../support/rejects-with';
 
 // ---------------------------------------------------------------------------
@@ -61,15 +61,6 @@ function throwsInvalid(work: () => unknown, pattern: RegExp): void {
     assert.match(error.message, pattern);
     return true;
   });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
 }
 
 const gets = (standin: TrinoStandin): number => standin.requests.filter((r) => r.method === 'GET').length;

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import type { DatabricksConfig } from './databricks-config';
 import { cancelledError, driverError, type Redactor } from './errors';
-import { delayBefore, timedFetch, type Answer } from './http-answers';
+import { delayBefore, isObject, textField, timedFetch, type Answer } from './http-answers';
 import { checkRunOptions } from './limits';
 import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import { JsonNumber, readJson, toJsonText } from './trino-json';
@@ -57,15 +57,6 @@ interface Statement {
   errorMessage?: string;
   columns?: DatabricksColumn[];
   chunk?: Chunk;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function textField(object: Record<string, unknown>, key: string): string | undefined {
-  const value = object[key];
-  return typeof value === 'string' ? value : undefined;
 }
 
 function unexpected(what: string): SlayerError {

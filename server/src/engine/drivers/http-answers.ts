@@ -1,7 +1,7 @@
 /**
  * What the fetch-based drivers (Trino, Databricks) share about an HTTP
- * answer: its parts, how long a 429/503 asks to wait, and why a request
- * failed before any answer.
+ * answer: its parts, how long a 429/503 asks to wait, why a request failed
+ * before any answer, and reading fields out of its JSON.
  */
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { cancelledError } from './errors';
@@ -60,4 +60,14 @@ export async function timedFetch(
     }
     throw new SlayerError(ErrorCode.ConnectionFailed, `Cannot reach ${where}: ${causeOf(error)}`);
   }
+}
+
+/** A JSON object (not an array, not null), whose fields can be read one by one. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export function textField(object: Record<string, unknown>, key: string): string | undefined {
+  const value = object[key];
+  return typeof value === 'string' ? value : undefined;
 }

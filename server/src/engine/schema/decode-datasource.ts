@@ -39,26 +39,21 @@ export const RUNNABLE_DATASOURCE_TYPES = [
   'databricks',
 ] as const;
 
-/** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
-export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
-  'sqlite',
-  'duckdb',
-  'postgres',
-  'postgresql',
-  'mysql',
-  'mariadb',
-  'clickhouse',
-  'bigquery',
+/** Types whose SQL this engine plans (dry run prints it) but has no driver for yet. */
+const PLANNED_ONLY_TYPES: readonly string[] = [
   'snowflake',
+  'bigquery',
   'mssql',
   'sqlserver',
   'tsql',
-  'redshift',
-  'trino',
-  'presto',
   'athena',
-  'databricks',
   'spark',
+];
+
+/** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
+export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
+  ...RUNNABLE_DATASOURCE_TYPES,
+  ...PLANNED_ONLY_TYPES,
   'oracle',
 ]);
 
@@ -93,7 +88,9 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
       ctx.sources.best([...path, 'type']),
       `SLayer Studio cannot run queries on '${type}' yet (it runs ${runnable}): ` +
         'models on this datasource are checked, but show no data and cannot be run here.' +
-        (type.toLowerCase() === 'oracle' ? '' : ' Dry run (slayer-ls query --dry-run) shows the SQL it would send.'),
+        (PLANNED_ONLY_TYPES.includes(type.toLowerCase())
+          ? ' Dry run (slayer-ls query --dry-run) shows the SQL it would send.'
+          : ''),
     );
   }
   const postgresSchema = f.optional('postgres_schema', str);
