@@ -42,13 +42,13 @@ export function parseSlayerDocument(kind: SlayerFileKind, text: string, options:
   const sink = new ProblemSink();
   const sources = new SourceMap();
   const parsed: ParsedDocument = { kind, text, queryIsList: false, sources, parseProblems: sink.problems };
-  const { doc } = parseYamlSource(text, sink);
-  if (!doc) {
+  const yaml = parseYamlSource(text, sink);
+  if (!yaml) {
     if (text.trim() === '') reportEmpty(kind, sink);
     return parsed;
   }
-  const ctx = new DecodeContext(doc, text, sink, sources, options.warnOnUnknownFields);
-  const root = ctx.resolve(doc.contents);
+  const ctx = new DecodeContext(yaml.doc, text, sink, sources, options.warnOnUnknownFields);
+  const root = ctx.resolve(yaml.contents);
   if (!root) {
     sink.error(
       DiagnosticCode.MissingField,

@@ -10,7 +10,7 @@ import { Parser } from 'yaml';
 import type { SlayerFileKind } from '../document';
 import { ProblemSink } from '../schema/problems';
 import { LineIndex, stripBom } from '../schema/source';
-import { MAX_ALIAS_RESOLUTIONS, parseYamlSource } from '../schema/yaml-source';
+import { documentOf, MAX_ALIAS_RESOLUTIONS, parseYamlSource } from '../schema/yaml-source';
 import { emitDocument } from './emit';
 import { lineEdits, type TextSpanEdit } from './line-diff';
 import { orderTree } from './order';
@@ -68,14 +68,14 @@ interface ReadYaml {
 /** The value and the comments of a YAML text, or why it cannot be formatted. */
 function readYaml(body: string): ReadYaml | { refused: string } {
   const sink = new ProblemSink();
-  const { doc } = parseYamlSource(body, sink);
+  const parsed = parseYamlSource(body, sink);
   const error = sink.problems.find((problem) => problem.severity === 'error');
   if (error) {
     const line = new LineIndex(body).positionAt(error.span.start).line + 1;
     return { refused: `line ${line}: ${error.message}` };
   }
   try {
-    const value: unknown = doc?.toJS({ maxAliasCount: MAX_ALIAS_RESOLUTIONS }) ?? null;
+    const value: unknown = parsed ? documentOf(parsed).toJS({ maxAliasCount: MAX_ALIAS_RESOLUTIONS }) : null;
     return { value, comments: commentsOf(body) };
   } catch (failure) {
     return { refused: failure instanceof Error ? failure.message : String(failure) };

@@ -35,20 +35,48 @@ export class SourceMap {
   private readonly spans: number[] = [];
 
   recordValue(path: Path, span: Span): void {
-    const at = this.slotOf(path) * SLOT;
-    this.spans[at + VALUE_START] = span.start;
-    this.spans[at + VALUE_END] = span.end;
+    this.recordValueAt(this.slotOf(path), span);
   }
 
   recordKey(path: Path, span: Span): void {
-    const at = this.slotOf(path) * SLOT;
-    this.spans[at + KEY_START] = span.start;
-    this.spans[at + KEY_END] = span.end;
+    this.recordKeyAt(this.slotOf(path), span);
+  }
+
+  /**
+   * The slot of `key` (a path's pathKey), for recording several spans of one
+   * path with one lookup; `path` makes the path when the key is new. Decoding
+   * records three spans per field of every file, so this is start-up's
+   * innermost loop.
+   */
+  slotOfKey(key: string, path: () => Path): number {
+    let interned = INTERNED.get(key);
+    if (!interned) {
+      interned = { key, path: path() };
+      INTERNED.set(key, interned);
+    }
+    // Keyed by the shared copy of the key: a file's map then holds no strings of its own.
+    let slot = this.slots.get(interned.key);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(interned.key, slot);
+      this.spans.push(-1, -1, -1, -1, -1);
+    }
+    return slot;
+  }
+
+  recordValueAt(slot: number, span: Span): void {
+    this.spans[slot * SLOT + VALUE_START] = span.start;
+    this.spans[slot * SLOT + VALUE_END] = span.end;
+  }
+
+  recordKeyAt(slot: number, span: Span): void {
+    this.spans[slot * SLOT + KEY_START] = span.start;
+    this.spans[slot * SLOT + KEY_END] = span.end;
   }
 
   /** A string value whose character `i` sits at `base + i` in the file (a plain or simply quoted scalar). */
-  recordString(path: Path, base: number): void {
-    this.spans[this.slotOf(path) * SLOT + STRING_BASE] = base;
+  recordStringAt(slot: number, base: number): void {
+    this.spans[slot * SLOT + STRING_BASE] = base;
   }
 
   /** The innermost recorded value (or key) containing `offset`: what the cursor is on. */
@@ -101,14 +129,7 @@ export class SourceMap {
   }
 
   private slotOf(path: Path): number {
-    const key = internedKey(path);
-    let slot = this.slots.get(key);
-    if (slot === undefined) {
-      slot = this.slots.size;
-      this.slots.set(key, slot);
-      this.spans.push(-1, -1, -1, -1, -1);
-    }
-    return slot;
+    return this.slotOfKey(pathKey(path), () => [...path]);
   }
 
   private number(path: Path, field: number): number | undefined {
@@ -135,23 +156,23 @@ const STRING_BASE = 4;
  * Path keys and paths shared by every file: thousands of models record the
  * same few hundred paths (`columns.3.name`), and one copy of each is enough.
  */
-const INTERNED = new Map<string, Path>();
+const INTERNED = new Map<string, { key: string; path: Path }>();
 
-function internedKey(path: Path): string {
-  const key = pathKey(path);
-  if (!INTERNED.has(key)) INTERNED.set(key, [...path]);
-  return key;
+/** The pathKey of `[...parent, child]`, from the parent's. */
+export function childKey(parentKey: string, child: string | number): string {
+  return parentKey === '' ? String(child) : `${parentKey}.${child}`;
 }
 
 function internedPath(key: string): Path {
-  return INTERNED.get(key) ?? [];
+  return INTERNED.get(key)?.path ?? [];
 }
 
 export class DecodeContext {
   private aliasesLeft = MAX_ALIAS_RESOLUTIONS;
 
   constructor(
-    readonly doc: Document.Parsed,
+    /** What aliases resolve against; the fast reader's documents have none. */
+    readonly doc: Document.Parsed | undefined,
     readonly text: string,
     readonly sink: ProblemSink,
     readonly sources: SourceMap,
@@ -170,7 +191,7 @@ export class DecodeContext {
         );
         return undefined;
       }
-      current = current.resolve(this.doc);
+      current = this.doc ? current.resolve(this.doc) : undefined;
     }
     if (current === null || current === undefined) return undefined;
     return current as YamlNode;
@@ -194,10 +215,17 @@ export class DecodeContext {
   }
 
   record(path: Path, node: YamlNode): void {
-    this.sources.recordValue(path, spanOfNode(node));
+    this.recordAt(
+      this.sources.slotOfKey(pathKey(path), () => [...path]),
+      node,
+    );
+  }
+
+  recordAt(slot: number, node: YamlNode): void {
+    this.sources.recordValueAt(slot, spanOfNode(node));
     if (isScalar(node)) {
       const base = valueOffsetBase(node, this.text);
-      if (base !== undefined) this.sources.recordString(path, base);
+      if (base !== undefined) this.sources.recordStringAt(slot, base);
     }
   }
 
@@ -232,6 +260,7 @@ export class FieldReader {
   ) {
     const firstKey: unknown = map.items[0]?.key;
     this.anchor = isNode(firstKey) ? spanOfNode(firstKey) : spanOfNode(map);
+    const parentKey = pathKey(path);
     for (const item of map.items) {
       if (!isPair(item)) continue;
       const keyNode = ctx.resolve(item.key);
@@ -241,13 +270,14 @@ export class FieldReader {
         continue;
       }
       const name = options.aliases?.[keyValue] ?? keyValue;
-      ctx.sources.recordKey([...path, name], spanOfNode(keyNode));
+      const slot = ctx.sources.slotOfKey(childKey(parentKey, name), () => [...path, name]);
+      ctx.sources.recordKeyAt(slot, spanOfNode(keyNode));
       if (!known.has(name)) {
         this.reportUnknown(keyValue, spanOfNode(keyNode), known, options);
         continue;
       }
       const valueNode = ctx.resolve(item.value);
-      if (valueNode) ctx.record([...path, name], valueNode);
+      if (valueNode) ctx.recordAt(slot, valueNode);
       this.byName.set(name, valueNode);
     }
   }

@@ -10,22 +10,31 @@ export const MAX_FILE_BYTES = 2 * 1024 * 1024;
 export const MAX_ALIAS_RESOLUTIONS = 10_000;
 
 export interface ParsedYaml {
+  /** The document's root node; null for an empty document. */
+  contents: YamlNode | null;
+  /**
+   * The `yaml` package's document, when it read the text: aliases resolve
+   * against it. The fast reader's documents hold no aliases, so it builds
+   * none (a Document costs as much as the rest of a small file's parse).
+   */
   doc: Document.Parsed | undefined;
-  text: string;
 }
 
-/** Parses one YAML file, reporting syntax errors, duplicate keys and extra documents with exact spans. */
-export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
+/**
+ * Parses one YAML file, reporting syntax errors, duplicate keys and extra
+ * documents with exact spans; undefined when the text cannot be used.
+ */
+export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml | undefined {
   if (text.length > MAX_FILE_BYTES) {
     sink.error(
       DiagnosticCode.FileTooLarge,
       { start: 0, end: 0 },
       `File is ${Math.round(text.length / 1024)} KiB; files over ${MAX_FILE_BYTES / 1024} KiB are not checked.`,
     );
-    return { doc: undefined, text };
+    return undefined;
   }
   const fast = parseFastYaml(text);
-  if (fast) return { doc: documentOf(fast), text };
+  if (fast) return { contents: fast, doc: undefined };
   const docs = parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {
@@ -50,17 +59,15 @@ export function parseYamlSource(text: string, sink: ProblemSink): ParsedYaml {
       'SLayer reads one YAML document per file; this second document is ignored.',
     );
   }
-  const usable = first && first.errors.length === 0 ? first : undefined;
-  return { doc: usable, text };
+  if (!first || first.errors.length > 0) return undefined;
+  return { contents: first.contents, doc: first };
 }
 
-/**
- * A document around what the fast reader built. It holds no aliases, so the
- * decoder needs nothing from it but its contents.
- */
-function documentOf(contents: YamlNode): Document.Parsed {
+/** The parsed text as a `yaml` Document, for what needs one (conversion to plain data). */
+export function documentOf(parsed: ParsedYaml): Document.Parsed {
+  if (parsed.doc) return parsed.doc;
   const doc = new Document();
-  doc.contents = contents;
+  doc.contents = parsed.contents;
   return doc as unknown as Document.Parsed;
 }
 
