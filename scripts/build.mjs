@@ -9,6 +9,41 @@ const production = process.argv.includes('--production');
  */
 const external = ['vscode', '@duckdb/node-api', 'node-sqlite3-wasm', 'pg-native'];
 
+/**
+ * Database client libraries, each bundled into dist/vendor/<name>.js on its own and required from
+ * there by the driver that uses it, on its first connection. Parsing them is half the cost of loading
+ * server.js (mysql2 alone is 1.1 MB), and a workspace that never connects to MySQL should not pay it
+ * at every start.
+ */
+const clients = ['mysql2', 'pg', 'tedious'];
+const clientsLoadOnUse = {
+  name: 'clients-load-on-use',
+  setup(build) {
+    const names = new RegExp(`^(${clients.join('|')})$`);
+    build.onResolve({ filter: names }, (args) => ({ path: `./vendor/${args.path}.js`, external: true }));
+  },
+};
+
+/**
+ * tedious (SQL Server) requires @azure/identity for Azure AD sign-in, which SLayer Studio does not offer:
+ * sqlserver-config.ts refuses those sign-ins before tedious is reached. In its place, a module whose
+ * credentials throw keeps @azure/identity and MSAL (about 1.2 MB) out of dist/vendor/tedious.js.
+ */
+const withoutAzureIdentity = {
+  name: 'without-azure-identity',
+  setup(build) {
+    build.onResolve({ filter: /^@azure\/identity$/ }, (args) =>
+      /[\\/]node_modules[\\/]tedious[\\/]/.test(args.importer) ? { path: 'identity', namespace: 'refused' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'refused' }, () => ({
+      loader: 'js',
+      contents: `class Refused { constructor() { throw new Error('Azure AD sign-in is not available in SLayer Studio.'); } }
+module.exports = { ClientSecretCredential: Refused, DefaultAzureCredential: Refused,
+  ManagedIdentityCredential: Refused, UsernamePasswordCredential: Refused };`,
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -22,12 +57,19 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' }),
-  build({ ...common, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js' }),
+  build({ ...common, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js', plugins: [clientsLoadOnUse] }),
   build({
     ...common,
+    plugins: [clientsLoadOnUse],
     entryPoints: ['server/src/cli.ts'],
     outfile: 'dist/slayer-ls.js',
     banner: { js: '#!/usr/bin/env node' },
+  }),
+  build({
+    ...common,
+    plugins: [withoutAzureIdentity],
+    entryPoints: Object.fromEntries(clients.map((name) => [name, name])),
+    outdir: 'dist/vendor',
   }),
   // The SQLite driver's worker thread; server.js and slayer-ls.js start it from their own folder.
   build({

@@ -13,6 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { DUCKDB_TARGETS } from '../../server/src/engine/drivers/connect';
 import { duckDbHostPlatform } from '../support/duckdb-host';
 import { makeStorageRoot } from '../support/fixtures';
+import { mysqlUrl } from '../support/mysql';
+import { postgresUrl } from '../support/postgres';
 import { extractZip, listZip, readZip, type ZipEntry } from './zip';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -130,10 +132,19 @@ describe('slayer-studio-universal.vsix', () => {
 
 test('apart from the binding, the manifest and the content types, every VSIX holds the same files, byte for byte', () => {
   const universal = sharedFiles(entries.get('universal') ?? []);
-  for (const needed of ['dist/server.js', 'dist/client.js', 'dist/slayer-ls.js', 'node_modules/node-sqlite3-wasm']) {
+  const needed = [
+    'dist/server.js',
+    'dist/client.js',
+    'dist/slayer-ls.js',
+    'dist/vendor/pg.js',
+    'dist/vendor/mysql2.js',
+    'dist/vendor/tedious.js',
+    'node_modules/node-sqlite3-wasm',
+  ];
+  for (const file of needed) {
     assert.ok(
-      [...universal.keys()].some((name) => name.startsWith(`extension/${needed}`)),
-      `extension/${needed}`,
+      [...universal.keys()].some((name) => name.startsWith(`extension/${file}`)),
+      `extension/${file}`,
     );
   }
   for (const target of DUCKDB_TARGETS) {
@@ -185,4 +196,52 @@ describe('the bundled CLI, unpacked from a VSIX, on a DuckDB datasource', () => 
       );
     },
   );
+});
+
+describe('the bundled CLI, unpacked from the universal VSIX, on server databases', () => {
+  const unpacked = mkdtempSync(path.join(tmpdir(), 'slayer-vsix-clients-'));
+  let cli = '';
+  before(async () => {
+    await extractZip(vsixOf('universal'), unpacked);
+    cli = path.join(unpacked, 'extension', 'dist', 'slayer-ls.js');
+  });
+  after(() => rmSync(unpacked, { recursive: true, force: true }));
+
+  /** A model on `type` at `url` answering 42, queried by the unpacked CLI outside this repository. */
+  function answerFrom(type: string, url: string) {
+    const storage = makeStorageRoot({
+      'datasources/warehouse.yaml': `name: warehouse\ntype: ${type}\nconnection_string: ${url}\n`,
+      'models/answers.yaml':
+        'name: answers\nsql: SELECT 42 AS answer\ndata_source: warehouse\ncolumns:\n  - name: answer\n    type: INT\n',
+    });
+    try {
+      const args = ['query', '{"source_model":"answers","measures":["answer:sum"]}', '--format', 'json'];
+      const result = spawnSync(process.execPath, [cli, ...args, '--storage', '.', '--no-write-back'], {
+        cwd: storage.root,
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { data: { 'answers.answer_sum': unknown }[] }).data;
+    } finally {
+      rmSync(storage.root, { recursive: true, force: true });
+    }
+  }
+
+  // The client libraries ship as dist/vendor/*.js, loaded on first connection: these fail when one is missing.
+  test('Postgres, through dist/vendor/pg.js', async () => {
+    assert.deepEqual(answerFrom('postgres', await postgresUrl()), [{ 'answers.answer_sum': 42 }]);
+  });
+
+  test('MariaDB, through dist/vendor/mysql2.js', async () => {
+    assert.deepEqual(answerFrom('mysql', await mysqlUrl()), [{ 'answers.answer_sum': 42 }]);
+  });
+
+  // No SQL Server here (the driver's own tests use a TDS stand-in): this pins that the client loads on its own.
+  test('dist/vendor/tedious.js loads with nothing beside it, and holds no Azure sign-in library', () => {
+    const file = path.join(unpacked, 'extension', 'dist', 'vendor', 'tedious.js');
+    const script = `if (typeof require(${JSON.stringify(file)}).Connection !== 'function') throw new Error('no Connection');`;
+    const result = spawnSync(process.execPath, ['-e', script], { cwd: tmpdir(), encoding: 'utf8' });
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /node_modules\/@azure\/msal-node\//);
+    assert.equal(result.status, 0, result.stderr);
+  });
 });
