@@ -110,3 +110,16 @@ export abstract class HttpStandin {
     await this.route(method, path, body, response);
   }
 }
+
+/** Runs `work` with a stand-in once it listens, and closes it afterwards whatever happened. */
+export async function withStarted<T extends HttpStandin>(
+  started: Promise<T>,
+  work: (standin: T) => Promise<void>,
+): Promise<void> {
+  const standin = await started;
+  try {
+    await work(standin);
+  } finally {
+    await standin.close();
+  }
+}

@@ -721,17 +721,17 @@ describe('openDriver', () => {
 
   test('unsupported types fail naming the type and the supported ones; a missing file fails to connect', async () => {
     assert.throws(
-      () => openDriver({ version: 2, name: 'm', type: 'snowflake', host: 'h' }, { baseDir: dir }),
+      () => openDriver({ version: 2, name: 'm', type: 'oracle', host: 'h' }, { baseDir: dir }),
       (error: unknown) =>
         error instanceof SlayerError &&
         error.code === ErrorCode.UnsupportedDatasource &&
-        /'snowflake'/.test(error.message) &&
+        /'oracle'/.test(error.message) &&
         /sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks/.test(
           error.message,
         ),
     );
     assert.throws(
-      () => openDriver({ version: 2, name: 'n', connection_string: 'snowflake://u:p@acct/db' }, { baseDir: dir }),
+      () => openDriver({ version: 2, name: 'n', connection_string: 'oracle://u:p@host/db' }, { baseDir: dir }),
       (error: unknown) => error instanceof SlayerError && error.code === ErrorCode.UnsupportedDatasource,
     );
     const driver = openDriver(

@@ -394,10 +394,10 @@ const cases: RuleCase[] = [
     rule: 'invalid-value',
     name: 'a datasource SLayer runs and this engine does not yet is named, not left to empty hovers',
     kind: 'datasource',
-    bad: yaml('name: wh', 'type: snowflake', 'connection_name: default'),
-    at: 'snowflake',
+    bad: yaml('name: lake', 'type: athena', 'database: sales'),
+    at: 'athena',
     message:
-      /^SLayer Studio cannot run queries on 'snowflake' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks\)/,
+      /^SLayer Studio cannot run queries on 'athena' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks\b[^)]*\)/,
     good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
   },
   {

@@ -20,9 +20,20 @@ import type { PostgresDriver, PostgresFlavour } from './postgres';
 import type { ClickHouseDriver } from './clickhouse';
 import { clickHouseConfigFromFields, clickHouseConfigFromUrl, type ClickHouseConfig } from './clickhouse-config';
 import type { DatabricksDriver } from './databricks';
+import type { BigQueryDriver } from './bigquery';
+import { bigQueryConfigFromFields, bigQueryConfigFromUrl, type BigQueryConfig } from './bigquery-config';
 import { databricksConfigFromFields, databricksConfigFromUrl, type DatabricksConfig } from './databricks-config';
+import type { SnowflakeDriver } from './snowflake';
+import {
+  snowflakeSettingsFromFields,
+  snowflakeSettingsFromUrl,
+  type SnowflakeSettings,
+  type SnowflakeSources,
+} from './snowflake-config';
 import type { TrinoDriver } from './trino';
 import { trinoConfigFromFields, trinoConfigFromUrl, type TrinoConfig } from './trino-config';
+import type { SqlServerDriver } from './sqlserver';
+import { sqlServerConfigFromFields, sqlServerConfigFromUrl, type SqlServerConfig } from './sqlserver-config';
 import { SqliteDriver } from './sqlite';
 import type { Driver } from './types';
 
@@ -39,9 +50,12 @@ type Target =
   | { kind: 'sqlite' | 'duckdb'; file: string }
   | { kind: 'postgres'; config: ClientConfig; schema: string | undefined; flavour: PostgresFlavour }
   | { kind: 'mysql'; config: MysqlConfig }
+  | { kind: 'sqlserver'; config: SqlServerConfig }
   | { kind: 'trino'; config: TrinoConfig }
   | { kind: 'clickhouse'; config: ClickHouseConfig }
-  | { kind: 'databricks'; config: DatabricksConfig };
+  | { kind: 'databricks'; config: DatabricksConfig }
+  | { kind: 'snowflake'; settings: SnowflakeSettings }
+  | { kind: 'bigquery'; config: BigQueryConfig };
 
 function invalid(message: string): SlayerError {
   return new SlayerError(ErrorCode.InvalidInput, message);
@@ -104,10 +118,15 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
   if (scheme === 'redshift') return redshiftFromUrl(ds, url);
   if (scheme === 'trino' || scheme === 'presto') return { kind: 'trino', config: trinoConfigFromUrl(ds, url) };
   if (scheme === 'databricks') return { kind: 'databricks', config: databricksConfigFromUrl(ds, url) };
+  if (scheme === 'snowflake') return { kind: 'snowflake', settings: snowflakeSettingsFromUrl(ds, url) };
+  if (scheme === 'bigquery') return { kind: 'bigquery', config: bigQueryConfigFromUrl(ds, url, baseDir) };
   if (scheme === 'clickhouse' || scheme === 'clickhouses' || scheme === 'clickhousedb') {
     return { kind: 'clickhouse', config: clickHouseConfigFromUrl(ds, url) };
   }
   if (scheme === 'mysql' || scheme === 'mariadb') return { kind: 'mysql', config: mysqlConfigFromUrl(ds, url) };
+  if (scheme === 'mssql' || scheme === 'sqlserver') {
+    return { kind: 'sqlserver', config: sqlServerConfigFromUrl(ds, url) };
+  }
   throw unsupported(ds, scheme);
 }
 
@@ -188,12 +207,17 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
     return { kind: 'postgres', config, schema: ds.schema_name, flavour: 'redshift' };
   }
   if (type === 'databricks') return { kind: 'databricks', config: databricksConfigFromFields(ds) };
+  if (type === 'snowflake') return { kind: 'snowflake', settings: snowflakeSettingsFromFields(ds) };
+  if (type === 'bigquery') return { kind: 'bigquery', config: bigQueryConfigFromFields(ds, baseDir) };
   if (type === 'clickhouse') return { kind: 'clickhouse', config: clickHouseConfigFromFields(ds, hostAndPort(ds)) };
   if (type === 'trino' || type === 'presto') {
     return { kind: 'trino', config: trinoConfigFromFields(ds, hostAndPort(ds)) };
   }
   if (type === 'mysql' || type === 'mariadb')
     return { kind: 'mysql', config: mysqlConfigFromFields(ds, hostAndPort(ds)) };
+  if (type === 'mssql' || type === 'sqlserver' || type === 'tsql') {
+    return { kind: 'sqlserver', config: sqlServerConfigFromFields(ds, hostAndPort(ds)) };
+  }
   throw unsupported(ds, ds.type ?? type);
 }
 
@@ -222,6 +246,10 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
       const { config } = target;
       return lazyDriver('mysql', () => newMysql(config, redact));
     }
+    if (target.kind === 'sqlserver') {
+      const { config } = target;
+      return lazyDriver('sqlserver', () => newSqlServer(config, redact));
+    }
     if (target.kind === 'trino') {
       const { config } = target;
       return lazyDriver('trino', () => newTrino(config, redact));
@@ -229,6 +257,15 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     if (target.kind === 'databricks') {
       const { config } = target;
       return lazyDriver('databricks', () => newDatabricks(config, redact));
+    }
+    if (target.kind === 'snowflake') {
+      const { settings } = target;
+      const sources = { baseDir: options.baseDir, ...(options.env ? { env: options.env } : {}) };
+      return lazyDriver('snowflake', () => newSnowflake(settings, redact, sources));
+    }
+    if (target.kind === 'bigquery') {
+      const { config } = target;
+      return lazyDriver('bigquery', () => newBigQuery(config, redact, options.env));
     }
     if (target.kind === 'clickhouse') {
       const { config } = target;
@@ -318,9 +355,25 @@ async function newMysql(config: MysqlConfig, redact: Redactor): Promise<Driver> 
   return new module.MysqlDriver(config, redact);
 }
 
+async function newSqlServer(config: SqlServerConfig, redact: Redactor): Promise<Driver> {
+  const module: { SqlServerDriver: typeof SqlServerDriver } = await import('./sqlserver.js');
+  return new module.SqlServerDriver(config, redact);
+}
+
+async function newSnowflake(settings: SnowflakeSettings, redact: Redactor, sources: SnowflakeSources): Promise<Driver> {
+  const module: { SnowflakeDriver: typeof SnowflakeDriver } = await import('./snowflake.js');
+  return new module.SnowflakeDriver(settings, redact, sources);
+}
+
 async function newDatabricks(config: DatabricksConfig, redact: Redactor): Promise<Driver> {
   const module: { DatabricksDriver: typeof DatabricksDriver } = await import('./databricks.js');
   return new module.DatabricksDriver(config, redact);
+}
+
+/** GOOGLE_APPLICATION_CREDENTIALS and GOOGLE_OAUTH_ACCESS_TOKEN are read from `env` when no key is configured. */
+async function newBigQuery(config: BigQueryConfig, redact: Redactor, env?: NodeJS.ProcessEnv): Promise<Driver> {
+  const module: { BigQueryDriver: typeof BigQueryDriver } = await import('./bigquery.js');
+  return new module.BigQueryDriver(config, redact, env ? { env } : {});
 }
 
 async function newClickHouse(config: ClickHouseConfig, redact: Redactor): Promise<Driver> {

@@ -15,25 +15,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import type { DatabricksConfig } from './databricks-config';
-import { cancelledError, driverError, type Redactor } from './errors';
-import { delayBefore, isObject, textField, timedFetch, type Answer } from './http-answers';
-import { checkRunOptions } from './limits';
+import { cancelledError, type Redactor } from './errors';
+import {
+  alsoMasking,
+  BUSY_STATUSES,
+  CANCEL_TIMEOUT_MS,
+  isObject,
+  noop,
+  REQUEST_TIMEOUT_MS,
+  RETRIES,
+  textField,
+  timedFetch,
+  USER_AGENT,
+  withRetries,
+  type Answer,
+} from './http-answers';
+import { stoppableRun } from './limits';
 import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import { JsonNumber, readJson, toJsonText } from './trino-json';
 import type { Driver, ResultSet, RunOptions } from './types';
 
-/** The POST itself waits up to 10 s on the server; a minute without an answer is a server gone quiet. */
-const REQUEST_TIMEOUT_MS = 60_000;
-/** A cancel is a courtesy to the warehouse: it must never hold up the answer for long. */
-const CANCEL_TIMEOUT_MS = 5_000;
-/** A busy workspace answers 429 or 503; it is asked again a few times, briefly. */
-const RETRIES = 3;
-const RETRY_STATUSES = new Set([429, 503]);
 /** Polls start quick (short queries end soon after the POST's wait) and slow down for long ones. */
 const POLL_INTERVAL_MS = 250;
 const MAX_POLL_INTERVAL_MS = 2_000;
-const SOURCE = 'slayer-studio';
-const MASK = '***';
 
 // ---------------------------------------------------------------------------
 // Answers
@@ -201,8 +205,6 @@ function httpError(answer: Answer): SlayerError {
   return new SlayerError(ErrorCode.DatabaseError, `Databricks answered HTTP ${answer.status}${suffix}`);
 }
 
-function noop(): void {}
-
 /** Where a run has got to: the statement a cancel must stop, until it has been read to its end. */
 interface Progress {
   id?: string;
@@ -223,21 +225,14 @@ export class DatabricksDriver implements Driver {
     this.origin = new URL(config.server).origin;
     this.timeoutMs = config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     this.pollMs = config.pollIntervalMs ?? POLL_INTERVAL_MS;
-    const { token } = config;
-    this.redactAll = (text) => (token ? redact(text).split(token).join(MASK) : redact(text));
+    this.redactAll = alsoMasking(redact, () => [config.token]);
   }
 
-  async run(sql: string, options: RunOptions = {}): Promise<ResultSet> {
-    checkRunOptions(options);
-    const { signal, maxRows } = options;
+  run(sql: string, options: RunOptions = {}): Promise<ResultSet> {
     const progress: Progress = {};
-    try {
-      return await this.readAll(sql, maxRows ?? Number.POSITIVE_INFINITY, progress, signal);
-    } catch (error) {
-      // A failed or cancelled run stops the statement on the warehouse too; the answer does not wait for that.
-      if (progress.id !== undefined) this.cancel(progress.id).catch(noop);
-      throw driverError(error, this.redactAll, 'query', signal);
-    }
+    // A failed or cancelled run stops the statement on the warehouse too.
+    const stop = (): Promise<void> | undefined => (progress.id === undefined ? undefined : this.cancel(progress.id));
+    return stoppableRun(options, this.redactAll, (limit, signal) => this.readAll(sql, limit, progress, signal), stop);
   }
 
   /** Nothing is held between runs, so there is nothing to release. */
@@ -326,18 +321,13 @@ export class DatabricksDriver implements Driver {
 
   /** One API call, asked again after a 429 or 503; its answer as JSON read without rounding. */
   private async call(url: string, init: RequestInit, signal?: AbortSignal): Promise<unknown> {
-    for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.request(url, init, this.timeoutMs, signal);
-      if (RETRY_STATUSES.has(answer.status) && attempt < RETRIES) {
-        await sleep(delayBefore(answer), undefined, signal ? { signal } : {});
-        continue;
-      }
-      if (answer.status !== 200) throw httpError(answer);
-      try {
-        return readJson(answer.body);
-      } catch {
-        throw unexpected('an answer that is not valid JSON');
-      }
+    const send = (): Promise<Answer> => this.request(url, init, this.timeoutMs, signal);
+    const answer = await withRetries(send, (busy) => BUSY_STATUSES.has(busy.status), RETRIES, signal);
+    if (answer.status !== 200) throw httpError(answer);
+    try {
+      return readJson(answer.body);
+    } catch {
+      throw unexpected('an answer that is not valid JSON');
     }
   }
 
@@ -349,7 +339,7 @@ export class DatabricksDriver implements Driver {
 
   private headers(url: string): Record<string, string> {
     const headers: Record<string, string> = {
-      'User-Agent': SOURCE,
+      'User-Agent': USER_AGENT,
       'Content-Type': 'application/json',
       Accept: 'application/json',
     };

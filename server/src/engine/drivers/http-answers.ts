@@ -1,15 +1,43 @@
 /**
- * What the fetch-based drivers (Trino, Databricks) share about an HTTP
- * answer: its parts, how long a 429/503 asks to wait, why a request failed
- * before any answer, and reading fields out of its JSON.
+ * What the fetch-based drivers (Trino, Databricks, BigQuery) share about an
+ * HTTP answer: its parts, how long a 429/503 asks to wait and asking again,
+ * why a request failed before any answer, and reading fields out of its JSON.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
-import { cancelledError } from './errors';
+import { cancelledError, type Redactor } from './errors';
 
 export interface Answer {
   status: number;
   retryAfter: string | null;
   body: string;
+}
+
+/** The limit on one call: the servers' own waits are shorter, so a minute without an answer is a server gone quiet. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+/** A cancel is a courtesy to the server: it must never hold up the answer for long. */
+export const CANCEL_TIMEOUT_MS = 5_000;
+/** A busy server (429, 503) is asked again this many times, briefly. */
+export const RETRIES = 3;
+export const BUSY_STATUSES: ReadonlySet<number> = new Set([429, 503]);
+/** Every request's User-Agent: how an administrator sees where a query came from. */
+export const USER_AGENT = 'slayer-studio';
+const MASK = '***';
+
+/** For a cancel or a clean-up whose failure changes nothing for the caller. */
+export function noop(): void {}
+
+/**
+ * The datasource's redactor, then the secrets only the driver knows (a token,
+ * a signed assertion) masked too, longest first so a prefix never half-masks one.
+ */
+export function alsoMasking(redact: Redactor, secrets: () => Iterable<string>): Redactor {
+  return (text) => {
+    let result = redact(text);
+    const known = [...secrets()].filter((secret) => secret !== '').sort((a, b) => b.length - a.length);
+    for (const secret of known) result = result.split(secret).join(MASK);
+    return result;
+  };
 }
 
 const RETRY_DELAY_MS = 500;
@@ -27,6 +55,24 @@ export function causeOf(error: unknown): string {
   const cause: unknown = error instanceof Error ? error.cause : undefined;
   if (cause instanceof Error) return cause.message;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sends, and while `busy` says the server was too busy to answer (a 429, a
+ * 503), waits as delayBefore says and sends again, at most `retries` more
+ * times; the last answer is returned whatever it is.
+ */
+export async function withRetries(
+  send: () => Promise<Answer>,
+  busy: (answer: Answer) => boolean,
+  retries: number,
+  signal?: AbortSignal,
+): Promise<Answer> {
+  for (let attempt = 0; ; attempt += 1) {
+    const answer = await send();
+    if (attempt >= retries || !busy(answer)) return answer;
+    await sleep(delayBefore(answer), undefined, signal ? { signal } : {});
+  }
 }
 
 /** Where a request goes and what calls it, for errors that say which server failed. */

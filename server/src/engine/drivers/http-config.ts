@@ -39,3 +39,27 @@ export function parseConnectionUrl(ds: DatasourceDef, url: string, shape: string
     throw invalidSetting(`Datasource '${ds.name}': connection_string must look like ${shape}.`);
   }
 }
+
+/** A host that never leaves this machine: `localhost`, 127.0.0.0/8 or `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * An endpoint a secret is sent to (a token, a signed assertion): https, or
+ * plain http only to this machine, where a test stand-in listens. `what` names
+ * the setting in the error; the URL itself is named, it holds no secret.
+ */
+export function secureEndpoint(ds: Pick<DatasourceDef, 'name'>, text: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidSetting(`Datasource '${ds.name}': ${what} is not a URL: '${text}'.`);
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) return url;
+  throw invalidSetting(
+    `Datasource '${ds.name}': ${what} must be an https URL (plain http only to this machine), got '${url.origin}'.`,
+  );
+}

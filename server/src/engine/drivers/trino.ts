@@ -10,10 +10,9 @@
  * past 2^53, so pages are read by a small JSON reader that keeps every number
  * as its source text until the column's type says what it is.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { cancelledError, driverError, type Redactor } from './errors';
-import { delayBefore, isObject, textField, timedFetch, type Answer } from './http-answers';
+import { isObject, textField, timedFetch, withRetries, type Answer } from './http-answers';
 import { checkRunOptions } from './limits';
 import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import { passwordTransportProblem, type TrinoConfig } from './trino-config';
@@ -254,15 +253,10 @@ export class TrinoDriver implements Driver {
 
   /** One protocol call, asked again after a 503; a page with `error` is still a page (the caller throws it). */
   private async send(url: string, init: RequestInit, signal?: AbortSignal): Promise<TrinoPage> {
-    for (let attempt = 0; ; attempt += 1) {
-      const answer = await this.request(url, init, this.timeoutMs, signal);
-      if (answer.status === 503 && attempt < RETRIES_ON_503) {
-        await sleep(delayBefore(answer), undefined, signal ? { signal } : {});
-        continue;
-      }
-      if (answer.status !== 200) throw httpError(answer);
-      return pageOf(readJson(answer.body));
-    }
+    const send = (): Promise<Answer> => this.request(url, init, this.timeoutMs, signal);
+    const answer = await withRetries(send, (busy) => busy.status === 503, RETRIES_ON_503, signal);
+    if (answer.status !== 200) throw httpError(answer);
+    return pageOf(readJson(answer.body));
   }
 
   /** Trino's cancel: DELETE on the query's current nextUri. */

@@ -13,7 +13,18 @@
  * `columns` follows the SELECT order. A row is keyed by column name, so when two
  * columns share a name the later one's value is the one kept.
  */
-export type Dialect = 'sqlite' | 'duckdb' | 'postgres' | 'mysql' | 'redshift' | 'trino' | 'clickhouse' | 'databricks';
+export type Dialect =
+  | 'sqlite'
+  | 'duckdb'
+  | 'postgres'
+  | 'mysql'
+  | 'redshift'
+  | 'trino'
+  | 'clickhouse'
+  | 'databricks'
+  | 'bigquery'
+  | 'snowflake'
+  | 'sqlserver';
 
 export interface RunOptions {
   signal?: AbortSignal;

@@ -2,8 +2,9 @@ import type { ModelCatalog } from '../catalog';
 import type { Driver } from '../drivers/types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
+import { withoutDots } from '../sql/dialect-kit';
 import { invalidQuery, modelNotFound, unsupported } from './errors';
-import { planQuery } from './plan';
+import { planQuery, type PlannedField } from './plan';
 import {
   baseSourceOfModel,
   baseSourceOfQuery,
@@ -114,10 +115,30 @@ export async function executeQuery(
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.maxRows !== undefined ? { maxRows: options.maxRows } : {}),
     });
-    return { ...shapeResponse(plan.fields, result.rows, plan.sql, result.truncated), ...ranOn };
+    const rows = keyedByField(plan.fields, result.rows);
+    return { ...shapeResponse(plan.fields, rows, plan.sql, result.truncated), ...ranOn };
   } finally {
     await driver.close();
   }
+}
+
+/**
+ * Rows keyed by each field's own key. BigQuery's and SQL Server's dialects
+ * name a column without dots (`orders___revenue`, withoutDots), as SLayer
+ * does, so their rows come back under that name and are read back here, as
+ * SLayer reads them back.
+ */
+function keyedByField(fields: readonly PlannedField[], rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  const renamed = fields.map((field) => [withoutDots(field.key), field.key] as const).filter(([as, key]) => as !== key);
+  if (renamed.length === 0) return rows;
+  for (const row of rows) {
+    for (const [as, key] of renamed) {
+      if (!(as in row) || key in row) continue;
+      row[key] = row[as];
+      delete row[as];
+    }
+  }
+  return rows;
 }
 
 /** SLayer's precedence reaches into stages: runtime variables first, then the outer query's own. */

@@ -37,18 +37,15 @@ export const RUNNABLE_DATASOURCE_TYPES = [
   'presto',
   'clickhouse',
   'databricks',
-] as const;
-
-/** Types whose SQL this engine plans (dry run prints it) but has no driver for yet. */
-const PLANNED_ONLY_TYPES: readonly string[] = [
-  'snowflake',
   'bigquery',
+  'snowflake',
   'mssql',
   'sqlserver',
   'tsql',
-  'athena',
-  'spark',
-];
+] as const;
+
+/** Types whose SQL this engine plans (dry run prints it) but has no driver for yet. */
+const PLANNED_ONLY_TYPES: readonly string[] = ['athena', 'spark'];
 
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
 export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
@@ -149,9 +146,7 @@ const REQUIRED_OPTIONS: Readonly<Record<string, readonly RequiredOption[]>> = {
     },
     { fields: ['username', 'connection_name'], what: "'username' (or a 'connection_name' profile)" },
   ],
-  bigquery: [
-    { fields: ['host', 'database'], what: "the project: a connection_string bigquery://<project>, or 'host'" },
-  ],
+  bigquery: [{ fields: ['host'], what: "'host' (the Google Cloud project that runs the queries)" }],
   redshift: [{ fields: ['host'], what: "'host' (the cluster endpoint)" }],
   trino: [
     { fields: ['host'], what: "'host' (the coordinator)" },
