@@ -275,8 +275,9 @@ describe('slayer-ls query --dry-run on every warehouse dialect', () => {
     { type: 'bigquery', dialect: 'bigquery', marker: /AS `orders___revenue`/, runs: true },
     { type: 'redshift', dialect: 'redshift', marker: /"orders\.customers\.region" ASC NULLS LAST/, runs: true },
     { type: 'trino', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m, runs: true },
-    { type: 'athena', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m, runs: false },
+    { type: 'athena', dialect: 'trino', marker: /^OFFSET 1\nLIMIT 1$/m, runs: true },
     { type: 'databricks', dialect: 'databricks', marker: /AS `orders\.revenue`/, runs: true },
+    { type: 'spark', dialect: 'databricks', marker: /AS `orders\.revenue`/, runs: false },
   ];
 
   for (const { type, dialect, marker, runs } of WAREHOUSES) {

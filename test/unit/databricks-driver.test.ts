@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ErrorCode, SlayerError } from '../../shared/src/errors';
 import { redactCredentials } from '../../server/src/engine/drivers/credentials';
+import { openDriver } from '../../server/src/engine/drivers/connect';
 import { DatabricksDriver } from '../../server/src/engine/drivers/databricks';
 import {
   databricksConfigFromFields,
@@ -120,6 +121,19 @@ describe('rows, chunks and polling', () => {
       assert.deepEqual(result, { columns: ['id', 'name'], rows: seven, truncated: false });
       assert.equal(chunkGets(standin), 3, 'seven rows, two a chunk: the first inline, three more fetched');
       assert.deepEqual(standin.cancelled, [], 'a statement read to its end is not cancelled');
+    });
+  });
+
+  test("a 'spark' datasource with a Databricks connection string runs on this driver, as SLayer's Spark does", async () => {
+    await withStandin({ results: { [SEVEN]: sevenRows } }, async (standin) => {
+      const ds: DatasourceDef = { ...datasource(connectionString(standin)), type: 'spark' };
+      const driver = openDriver(ds, { baseDir: '.' });
+      try {
+        assert.equal(driver.dialect, 'databricks');
+        assert.deepEqual((await driver.run(SEVEN)).rows, seven);
+      } finally {
+        await driver.close();
+      }
     });
   });
 

@@ -394,11 +394,24 @@ const cases: RuleCase[] = [
     rule: 'invalid-value',
     name: 'a datasource SLayer runs and this engine does not yet is named, not left to empty hovers',
     kind: 'datasource',
-    bad: yaml('name: lake', 'type: athena', 'database: sales'),
-    at: 'athena',
+    bad: yaml('name: lake', 'type: spark', 'database: sales'),
+    at: 'spark',
     message:
-      /^SLayer Studio cannot run queries on 'athena' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks\b[^)]*\)/,
+      /^SLayer Studio cannot run queries on 'spark' yet \(it runs sqlite, duckdb, postgres, postgresql, mysql, mariadb, redshift, trino, presto, clickhouse, databricks\b[^)]*\)/,
     good: yaml('name: wh', 'type: mariadb', 'host: db.internal', 'database: shop'),
+  },
+  {
+    rule: 'invalid-value',
+    name: "a Spark datasource runs only on a Databricks SQL warehouse (SLayer reaches Spark through Databricks' connector)",
+    kind: 'datasource',
+    bad: yaml('name: lake', 'type: spark', 'connection_string: hive://spark.internal:10000/sales'),
+    at: 'spark',
+    message: /^SLayer Studio cannot run queries on 'spark' yet/,
+    good: yaml(
+      'name: lake',
+      'type: spark',
+      'connection_string: databricks://token:dapi0@adb-1.azuredatabricks.net?http_path=/sql/1.0/warehouses/abc',
+    ),
   },
   {
     rule: 'missing-field',

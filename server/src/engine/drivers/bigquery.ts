@@ -36,6 +36,10 @@ import {
 import { cancelledError, driverError, type Redactor } from './errors';
 import {
   alsoMasking,
+  booleanText as boolean,
+  floatText as float,
+  integerText as integer,
+  type TextConvert as Convert,
   BUSY_STATUSES,
   CANCEL_TIMEOUT_MS,
   isObject,
@@ -48,7 +52,7 @@ import {
   type Answer,
 } from './http-answers';
 import { stoppableRun } from './limits';
-import { bytesToHex, integerToJs, normaliseTimestampText, toRecord } from './normalise';
+import { bytesToHex, normaliseTimestampText, toRecord } from './normalise';
 import { JsonNumber, toJsonText } from './trino-json';
 import type { Driver, ResultSet, RunOptions } from './types';
 
@@ -188,15 +192,6 @@ function parsed(body: string): unknown {
 // ---------------------------------------------------------------------------
 // Values: BigQuery's text to the driver contract (types.ts)
 // ---------------------------------------------------------------------------
-
-type Convert = (text: string) => unknown;
-
-const integer: Convert = (text) => (/^-?\d+$/.test(text) ? integerToJs(BigInt(text)) : Number(text));
-
-/** FLOAT64 (`Infinity`, `-Infinity` and `NaN` are those words, which Number reads), NUMERIC, BIGNUMERIC. */
-const float: Convert = (text) => Number(text);
-
-const boolean: Convert = (text) => text.toLowerCase() === 'true';
 
 const MICROS_PER_SECOND = 1_000_000n;
 const SECONDS_TEXT = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;

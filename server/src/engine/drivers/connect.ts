@@ -17,6 +17,8 @@ import type { Redactor } from './errors';
 import type { MysqlDriver } from './mysql';
 import { mysqlConfigFromFields, mysqlConfigFromUrl, type MysqlConfig } from './mysql-config';
 import type { PostgresDriver, PostgresFlavour } from './postgres';
+import type { AthenaDriver } from './athena';
+import { athenaConfigFromFields, athenaConfigFromUrl, type AthenaConfig } from './athena-config';
 import type { ClickHouseDriver } from './clickhouse';
 import { clickHouseConfigFromFields, clickHouseConfigFromUrl, type ClickHouseConfig } from './clickhouse-config';
 import type { DatabricksDriver } from './databricks';
@@ -55,7 +57,8 @@ type Target =
   | { kind: 'clickhouse'; config: ClickHouseConfig }
   | { kind: 'databricks'; config: DatabricksConfig }
   | { kind: 'snowflake'; settings: SnowflakeSettings }
-  | { kind: 'bigquery'; config: BigQueryConfig };
+  | { kind: 'bigquery'; config: BigQueryConfig }
+  | { kind: 'athena'; config: AthenaConfig };
 
 function invalid(message: string): SlayerError {
   return new SlayerError(ErrorCode.InvalidInput, message);
@@ -120,6 +123,7 @@ function targetFromUrl(ds: DatasourceDef, url: string, baseDir: string): Target 
   if (scheme === 'databricks') return { kind: 'databricks', config: databricksConfigFromUrl(ds, url) };
   if (scheme === 'snowflake') return { kind: 'snowflake', settings: snowflakeSettingsFromUrl(ds, url) };
   if (scheme === 'bigquery') return { kind: 'bigquery', config: bigQueryConfigFromUrl(ds, url, baseDir) };
+  if (scheme === 'awsathena') return { kind: 'athena', config: athenaConfigFromUrl(ds, url) };
   if (scheme === 'clickhouse' || scheme === 'clickhouses' || scheme === 'clickhousedb') {
     return { kind: 'clickhouse', config: clickHouseConfigFromUrl(ds, url) };
   }
@@ -209,6 +213,7 @@ function targetFromFields(ds: DatasourceDef, baseDir: string): Target {
   if (type === 'databricks') return { kind: 'databricks', config: databricksConfigFromFields(ds) };
   if (type === 'snowflake') return { kind: 'snowflake', settings: snowflakeSettingsFromFields(ds) };
   if (type === 'bigquery') return { kind: 'bigquery', config: bigQueryConfigFromFields(ds, baseDir) };
+  if (type === 'athena') return { kind: 'athena', config: athenaConfigFromFields(ds) };
   if (type === 'clickhouse') return { kind: 'clickhouse', config: clickHouseConfigFromFields(ds, hostAndPort(ds)) };
   if (type === 'trino' || type === 'presto') {
     return { kind: 'trino', config: trinoConfigFromFields(ds, hostAndPort(ds)) };
@@ -266,6 +271,11 @@ export function openDriver(ds: DatasourceDef, options: OpenDriverOptions): Drive
     if (target.kind === 'bigquery') {
       const { config } = target;
       return lazyDriver('bigquery', () => newBigQuery(config, redact, options.env));
+    }
+    if (target.kind === 'athena') {
+      const { config } = target;
+      // Athena's SQL is Trino's: the driver reports Trino's dialect, as Presto's does.
+      return lazyDriver('trino', () => newAthena(config, redact, options.env));
     }
     if (target.kind === 'clickhouse') {
       const { config } = target;
@@ -374,6 +384,12 @@ async function newDatabricks(config: DatabricksConfig, redact: Redactor): Promis
 async function newBigQuery(config: BigQueryConfig, redact: Redactor, env?: NodeJS.ProcessEnv): Promise<Driver> {
   const module: { BigQueryDriver: typeof BigQueryDriver } = await import('./bigquery.js');
   return new module.BigQueryDriver(config, redact, env ? { env } : {});
+}
+
+/** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_REGION are read from `env` when the URL has none. */
+async function newAthena(config: AthenaConfig, redact: Redactor, env?: NodeJS.ProcessEnv): Promise<Driver> {
+  const module: { AthenaDriver: typeof AthenaDriver } = await import('./athena.js');
+  return new module.AthenaDriver(config, redact, env ? { env } : {});
 }
 
 async function newClickHouse(config: ClickHouseConfig, redact: Redactor): Promise<Driver> {

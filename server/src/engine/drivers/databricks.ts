@@ -18,6 +18,10 @@ import type { DatabricksConfig } from './databricks-config';
 import { cancelledError, type Redactor } from './errors';
 import {
   alsoMasking,
+  booleanText as boolean,
+  floatText as float,
+  integerText as integer,
+  type TextConvert as Convert,
   BUSY_STATUSES,
   CANCEL_TIMEOUT_MS,
   isObject,
@@ -31,7 +35,7 @@ import {
   type Answer,
 } from './http-answers';
 import { stoppableRun } from './limits';
-import { bytesToHex, integerToJs, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
+import { bytesToHex, normaliseTimestampText, normaliseTimestampTzText, toRecord } from './normalise';
 import { JsonNumber, readJson, toJsonText } from './trino-json';
 import type { Driver, ResultSet, RunOptions } from './types';
 
@@ -121,15 +125,6 @@ function failure(statement: Statement): SlayerError {
 // ---------------------------------------------------------------------------
 // Values: JSON_ARRAY's strings to the driver contract (types.ts)
 // ---------------------------------------------------------------------------
-
-type Convert = (text: string) => unknown;
-
-const integer: Convert = (text) => (/^-?\d+$/.test(text) ? integerToJs(BigInt(text)) : Number(text));
-
-/** DOUBLE, FLOAT, DECIMAL; `NaN` and `Infinity` come as those words, which Number reads. */
-const float: Convert = (text) => Number(text);
-
-const boolean: Convert = (text) => text.toLowerCase() === 'true';
 
 /**
  * TIMESTAMP is a moment (Spark's local-zone timestamp) and is written with its

@@ -1,11 +1,13 @@
 /**
- * What the fetch-based drivers (Trino, Databricks, BigQuery) share about an
- * HTTP answer: its parts, how long a 429/503 asks to wait and asking again,
- * why a request failed before any answer, and reading fields out of its JSON.
+ * What the fetch-based drivers (Trino, Databricks, BigQuery, Athena) share
+ * about an HTTP answer: its parts, how long a 429/503 asks to wait and asking
+ * again, why a request failed before any answer, reading fields out of its
+ * JSON, and the values the APIs that write every value as text send.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, SlayerError } from '../../../../shared/src/errors';
 import { cancelledError, type Redactor } from './errors';
+import { integerToJs } from './normalise';
 
 export interface Answer {
   status: number;
@@ -117,3 +119,15 @@ export function textField(object: Record<string, unknown>, key: string): string 
   const value = object[key];
   return typeof value === 'string' ? value : undefined;
 }
+
+// Values that BigQuery, Databricks and Athena write as text, read into the driver contract's forms (types.ts).
+
+export type TextConvert = (text: string) => unknown;
+
+/** An integer as a number, past 2^53 as its decimal string; text that is no integer as Number reads it. */
+export const integerText: TextConvert = (text) => (/^-?\d+$/.test(text) ? integerToJs(BigInt(text)) : Number(text));
+
+/** A float or a decimal; `NaN`, `Infinity` and `-Infinity` come as those words, which Number reads. */
+export const floatText: TextConvert = (text) => Number(text);
+
+export const booleanText: TextConvert = (text) => text.toLowerCase() === 'true';

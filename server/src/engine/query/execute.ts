@@ -51,6 +51,8 @@ const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
   trino: 'trino',
   presto: 'trino',
   athena: 'trino',
+  // A connection string's scheme: PyAthena's awsathena+rest:// (and +pandas, +arrow...).
+  awsathena: 'trino',
   databricks: 'databricks',
   spark: 'databricks',
 };

@@ -42,10 +42,11 @@ export const RUNNABLE_DATASOURCE_TYPES = [
   'mssql',
   'sqlserver',
   'tsql',
+  'athena',
 ] as const;
 
 /** Types whose SQL this engine plans (dry run prints it) but has no driver for yet. */
-const PLANNED_ONLY_TYPES: readonly string[] = ['athena', 'spark'];
+const PLANNED_ONLY_TYPES: readonly string[] = ['spark'];
 
 /** Types SLayer ships a dialect for; others may still work through SQLAlchemy, so they only warn. */
 export const KNOWN_DATASOURCE_TYPES: ReadonlySet<string> = new Set([
@@ -61,6 +62,18 @@ const portDecoder: Decoder<number | string> = (node, ctx, path) => {
 };
 
 const POSTGRES_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Whether this engine queries the type. SLayer reaches `spark` through
+ * Databricks' connector, so a Spark datasource whose connection string is a
+ * Databricks one runs on the Databricks driver; any other Spark does not.
+ */
+function runsHere(type: string, connectionString: unknown): boolean {
+  const lower = type.toLowerCase();
+  if ((RUNNABLE_DATASOURCE_TYPES as readonly string[]).includes(lower)) return true;
+  const url = isScalar(connectionString) ? connectionString.value : undefined;
+  return lower === 'spark' && typeof url === 'string' && /^databricks:\/\//i.test(url);
+}
 
 export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   const map = ctx.expectMap(node, path, 'a datasource');
@@ -78,7 +91,7 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
       ctx.sources.best([...path, 'type']),
       `Datasource type '${type}' is not one SLayer Studio can run (${runnable}); SLayer may still support it.`,
     );
-  } else if (type !== undefined && !(RUNNABLE_DATASOURCE_TYPES as readonly string[]).includes(type.toLowerCase())) {
+  } else if (type !== undefined && !runsHere(type, f.node('connection_string'))) {
     // SLayer runs it, this engine does not yet: without a word here, hovers would just stay empty.
     ctx.sink.warning(
       DiagnosticCode.InvalidValue,
@@ -156,7 +169,12 @@ const REQUIRED_OPTIONS: Readonly<Record<string, readonly RequiredOption[]>> = {
     { fields: ['host'], what: "'host' (the coordinator)" },
     { fields: ['username'], what: "'username' (Presto names every query's user)" },
   ],
-  athena: [{ fields: [], what: 'a connection_string (awsathena+rest://…, with the region and S3 staging directory)' }],
+  athena: [
+    {
+      fields: [],
+      what: 'a connection_string (awsathena+rest://…@athena.<region>.amazonaws.com:443/<schema>?s3_staging_dir=s3://…)',
+    },
+  ],
   databricks: [{ fields: [], what: 'a connection_string (databricks://token:…@host?http_path=…)' }],
   spark: [{ fields: [], what: 'a connection_string' }],
 };
