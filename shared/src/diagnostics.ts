@@ -11,6 +11,8 @@ export const DiagnosticCode = {
   FileTooLarge: 'file-too-large',
   WrongType: 'wrong-type',
   MissingField: 'missing-field',
+  /** A datasource this engine can reach only with a credential it does not have (SLayer may still connect). */
+  MissingCredential: 'missing-credential',
   UnknownField: 'unknown-field',
   InvalidName: 'invalid-name',
   InvalidValue: 'invalid-value',

@@ -135,8 +135,53 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   };
   warnOnUnsetVariables(decoded, ctx, path);
   checkRequiredOptions(decoded, ctx, path);
+  checkDriverCredentials(decoded, ctx, path);
   return decoded;
 };
+
+/**
+ * What this engine's drivers need beyond SLayer's required fields, said on
+ * the datasource rather than at the first query. Warnings where SLayer itself
+ * can connect (a Snowflake password); an error where neither can (an Athena
+ * result location).
+ */
+function checkDriverCredentials(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
+  const type = ds.type?.toLowerCase();
+  if (type === 'snowflake' && !ds.connection_string && !ds.connection_name) {
+    ctx.sink.warning(
+      DiagnosticCode.MissingCredential,
+      ctx.sources.best([...path, ds.password === undefined ? 'type' : 'password']),
+      "SLayer Studio queries Snowflake through its SQL API, which takes no password: give a 'connection_name' " +
+        '(a connections.toml profile with private_key_file, or authenticator = "oauth" and a token), or a ' +
+        'connection_string with private_key_file=…',
+    );
+  }
+  if (
+    type === 'athena' &&
+    ds.connection_string &&
+    !/[?&](?:s3_staging_dir|work_group)=[^&]/.test(ds.connection_string)
+  ) {
+    ctx.sink.error(
+      DiagnosticCode.MissingField,
+      ctx.sources.best([...path, 'connection_string']),
+      'Athena writes every result to S3: the connection_string needs s3_staging_dir=s3://<bucket>/<path>/, ' +
+        'or a work_group whose settings name an output location.',
+    );
+  }
+  if (type === 'bigquery' && !hasBigQueryCredentials(ds)) {
+    ctx.sink.warning(
+      DiagnosticCode.MissingCredential,
+      ctx.sources.best([...path, 'type']),
+      "BigQuery needs credentials: set 'credentials_json' (a service-account key, or the path to one), or " +
+        'GOOGLE_APPLICATION_CREDENTIALS where VS Code (or slayer-ls) is started.',
+    );
+  }
+}
+
+function hasBigQueryCredentials(ds: DatasourceDef): boolean {
+  if (ds.credentials_json || /[?&]credentials_path=[^&]/.test(ds.connection_string ?? '')) return true;
+  return ['GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_OAUTH_ACCESS_TOKEN'].some((name) => Boolean(process.env[name]));
+}
 
 type DatasourceField = keyof DatasourceDef;
 
