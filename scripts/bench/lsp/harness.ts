@@ -10,15 +10,19 @@ import {
   createProtocolConnection,
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  ErrorCodes,
   ExitNotification,
   InitializedNotification,
   InitializeRequest,
   PublishDiagnosticsNotification,
+  ResponseError,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
+
+const UNHANDLED_METHOD = 'slayerBench/noSuchMethod';
 
 export interface ServerSpec {
   label: string;
@@ -130,6 +134,23 @@ export class BenchClient {
     const started = performance.now();
     const result = await this.connection.sendRequest<T>(method, params);
     return { ms: performance.now() - started, result };
+  }
+
+  /**
+   * Times a request to a method no server implements. The protocol library
+   * answers it with MethodNotFound before any server code runs, so this is
+   * the round trip's floor: two pipes, two JSON codecs and two event loops.
+   */
+  async unhandledRoundTrip(): Promise<number> {
+    const started = performance.now();
+    const code = await this.connection.sendRequest(UNHANDLED_METHOD, {}).then(
+      () => undefined,
+      (error: unknown) => (error instanceof ResponseError ? error.code : undefined),
+    );
+    const ms = performance.now() - started;
+    if (code !== ErrorCodes.MethodNotFound)
+      throw new Error(`${this.spec.label}: ${UNHANDLED_METHOD} was not refused as unknown`);
+    return ms;
   }
 
   /** Resident memory of the server process, in MB, from /proc. */

@@ -3,7 +3,8 @@
  * yaml-language-server 1.25 (given a JSON schema of SLayer models), driven
  * through one harness over stdio on the same generated workspace, one server
  * after the other: start-up, opening 100 files, 300 hovers, 300 completions
- * at the same positions, 120 full-document edits each waiting for
+ * at the same positions, 300 requests no server implements (the round trip's
+ * floor), 120 full-document edits each waiting for
  * diagnostics, resident memory; then ours alone at 10,000 models, navigation
  * requests, a live hover on the demo data cold and warm, and the cache patch
  * beside a raw durable write. Timing lives here, never in a test.
@@ -35,6 +36,8 @@ interface Figures {
   /** A key half typed in a column (`la|bel`), where both servers answer from their schema. */
   keyCompletion: Summary;
   edit: Summary;
+  /** A request neither server implements, answered by the protocol library: what no server work can beat. */
+  floor: Summary;
   rssMb: number;
   /** Answers that were empty: a fast "nothing" is not a fast hover. */
   emptyHovers: number;
@@ -133,6 +136,8 @@ async function measure(
   }
   const completion = await completions(client, files, completeAt);
   const keyCompletion = await completions(client, files, positionOf(sample, '    label: Status', '    la'));
+  const floor: number[] = [];
+  for (let i = 0; i < COMPLETIONS; i++) floor.push(await client.unhandledRoundTrip());
   const edit: number[] = [];
   for (let i = 0; i < EDITS; i++) {
     const file = files[i % files.length] ?? '';
@@ -148,6 +153,7 @@ async function measure(
     completion: summarize(completion.ms),
     keyCompletion: summarize(keyCompletion.ms),
     edit: summarize(edit),
+    floor: summarize(floor),
     rssMb: client.residentMb(),
     emptyHovers,
     emptyCompletions: completion.empty,
@@ -239,6 +245,7 @@ function printComparison(size: number, ours: Figures, theirs: Figures | undefine
   console.log(row('hover on a sampled column', ours.hover, theirs?.hover, '≤ 1.0×'));
   console.log(row('completion after `amount:`', ours.completion, theirs?.completion, '≤ 0.5×'));
   console.log(row('completion of a key (`la|bel`)', ours.keyCompletion, theirs?.keyCompletion, '(both answer)'));
+  console.log(row('round trip of an unknown method (floor)', ours.floor, theirs?.floor, '(no server work)'));
   const names =
     ours.namesReadyMs === undefined ? '' : ` (names for navigation ${(ours.namesReadyMs / 1000).toFixed(2)} s)`;
   const ready = `${(ours.readyMs / 1000).toFixed(2)} s to first index${names}${theirs ? ` / ${(theirs.readyMs / 1000).toFixed(2)} s to initialize` : ''}`;
