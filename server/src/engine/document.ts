@@ -10,7 +10,7 @@ import { decodeModel } from './schema/decode-model';
 import { ProblemSink, type Problem } from './schema/problems';
 import type { DatasourceDef, ModelDef, QueryDef } from './schema/types';
 import { parseYamlSource } from './schema/yaml-source';
-import { isMap } from 'yaml';
+import { isMap } from './schema/yaml-kinds';
 
 export type SlayerFileKind = 'model' | 'datasource' | 'query';
 
@@ -39,6 +39,12 @@ export interface FileLocation {
 }
 
 export function parseSlayerDocument(kind: SlayerFileKind, text: string, options: ParseOptions): ParsedDocument {
+  const parsed = decodeDocument(kind, text, options);
+  parsed.sources.seal();
+  return parsed;
+}
+
+function decodeDocument(kind: SlayerFileKind, text: string, options: ParseOptions): ParsedDocument {
   const sink = new ProblemSink();
   const sources = new SourceMap();
   const parsed: ParsedDocument = { kind, text, queryIsList: false, sources, parseProblems: sink.problems };

@@ -1,4 +1,4 @@
-import { isScalar } from 'yaml';
+import { isScalar } from './yaml-kinds';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { int, str, type DecodeContext, type Decoder, type Path } from './decode';
 import { named } from './decode-model';

@@ -1,4 +1,5 @@
-import { isScalar, type Node as YamlNode } from 'yaml';
+import { type Node as YamlNode } from 'yaml';
+import { isScalar } from './yaml-kinds';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { LEGACY_TYPE_ALIASES, normalizeAggregationName } from '../vocabulary';
 import { bool, enumOf, int, label, listOf, record, str, type DecodeContext, type Decoder, type Path } from './decode';

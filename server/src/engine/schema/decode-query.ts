@@ -1,4 +1,5 @@
-import { isMap, isScalar, type Node as YamlNode } from 'yaml';
+import { type Node as YamlNode } from 'yaml';
+import { isMap, isScalar } from './yaml-kinds';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import {
   bool,

@@ -1,16 +1,5 @@
-import {
-  isAlias,
-  isMap,
-  isNode,
-  isPair,
-  isScalar,
-  isSeq,
-  Scalar,
-  type Document,
-  type Node as YamlNode,
-  type YAMLMap,
-  type YAMLSeq,
-} from 'yaml';
+import { Scalar, type Document, type Node as YamlNode, type YAMLMap, type YAMLSeq } from 'yaml';
+import { isAlias, isMap, isNode, isPair, isScalar, isSeq } from './yaml-kinds';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
@@ -29,10 +18,30 @@ export function pathKey(path: Path): string {
  * `['measures', 2, 'formula']`.
  */
 export class SourceMap {
-  /** Each recorded path's slot; the slot's numbers sit at `slot * SLOT` in `spans`. */
-  private readonly slots = new Map<string, number>();
+  /** Each recorded path's slot, while decoding; the slot's numbers sit at `slot * SLOT` in `spans`. */
+  private slots: Map<string, number> | undefined = new Map<string, number>();
   /** Per slot: value start, value end, key start, key end, and where an exact string's characters start; -1 when unknown. */
-  private readonly spans: number[] = [];
+  private spans: number[] | Int32Array = [];
+  /** Once sealed: each slot's (interned) key, in slot order. */
+  private keys: readonly string[] = [];
+  /** Once sealed and first asked: the slots ordered by key, for lookup by binary search. */
+  private byKey: Uint16Array | Uint32Array | undefined;
+
+  /**
+   * Done recording: the spans move into a typed array and the slot map
+   * into a key list (sorted for lookup when first asked). Every file keeps
+   * its map as long as it is open or indexed, and at start-up each survived
+   * the young generation's collections twice: a Map's hash table and an
+   * array of 8-byte numbers were a third of a model file's resident state.
+   */
+  seal(): void {
+    const slots = this.slots;
+    if (!slots) return;
+    this.keys = [...slots.keys()];
+    this.byKey = undefined;
+    this.spans = new Int32Array(this.spans);
+    this.slots = undefined;
+  }
 
   recordValue(path: Path, span: Span): void {
     this.recordValueAt(this.slotOf(path), span);
@@ -54,12 +63,13 @@ export class SourceMap {
       interned = { key, path: path() };
       INTERNED.set(key, interned);
     }
+    const slots = this.recording();
     // Keyed by the shared copy of the key: a file's map then holds no strings of its own.
-    let slot = this.slots.get(interned.key);
+    let slot = slots.get(interned.key);
     if (slot === undefined) {
-      slot = this.slots.size;
-      this.slots.set(interned.key, slot);
-      this.spans.push(-1, -1, -1, -1, -1);
+      slot = slots.size;
+      slots.set(interned.key, slot);
+      (this.spans as number[]).push(-1, -1, -1, -1, -1);
     }
     return slot;
   }
@@ -84,7 +94,7 @@ export class SourceMap {
     let best: { key: string; start: number; end: number; onKey: boolean } | undefined;
     for (const onKey of [false, true]) {
       const first = onKey ? KEY_START : VALUE_START;
-      for (const [key, slot] of this.slots) {
+      for (const [key, slot] of this.entries()) {
         const start = this.spans[slot * SLOT + first] ?? -1;
         const end = this.spans[slot * SLOT + first + 1] ?? -1;
         if (start < 0 || offset < start || offset > end) continue;
@@ -128,12 +138,50 @@ export class SourceMap {
     return this.exactInner(path, from, to) ?? this.best(path);
   }
 
+  /** A sealed map records again by going back to a Map: rare, so it is not made cheap. */
+  private recording(): Map<string, number> {
+    if (this.slots) return this.slots;
+    this.slots = new Map(this.keys.map((key, slot) => [key, slot]));
+    this.spans = [...this.spans];
+    this.keys = [];
+    this.byKey = undefined;
+    return this.slots;
+  }
+
+  private entries(): Iterable<[string, number]> {
+    return this.slots ?? this.keys.map((key, slot): [string, number] => [key, slot]);
+  }
+
+  private slotFor(key: string): number | undefined {
+    if (this.slots) return this.slots.get(key);
+    const byKey = (this.byKey ??= this.sortedSlots());
+    let low = 0;
+    let high = byKey.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const slot = byKey[middle] ?? 0;
+      const order = compareKeys(this.keys[slot] ?? '', key);
+      if (order === 0) return slot;
+      if (order < 0) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  /** Built on the first lookup: most files are never asked after decoding (only a problem needs a span). */
+  private sortedSlots(): Uint16Array | Uint32Array {
+    const keys = this.keys;
+    const order = keys.length <= 0xffff ? new Uint16Array(keys.length) : new Uint32Array(keys.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    return order.sort((a, b) => compareKeys(keys[a] ?? '', keys[b] ?? ''));
+  }
+
   private slotOf(path: Path): number {
     return this.slotOfKey(pathKey(path), () => [...path]);
   }
 
   private number(path: Path, field: number): number | undefined {
-    const slot = this.slots.get(pathKey(path));
+    const slot = this.slotFor(pathKey(path));
     const value = slot === undefined ? -1 : (this.spans[slot * SLOT + field] ?? -1);
     return value < 0 ? undefined : value;
   }
@@ -143,6 +191,10 @@ export class SourceMap {
     const end = this.number(path, first + 1);
     return start === undefined || end === undefined ? undefined : { start, end };
   }
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 const SLOT = 5;

@@ -1,4 +1,5 @@
-import { isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
+import { isScalar, isSeq } from './yaml-kinds';
 
 /**
  * The `yaml` package's node constructors tag each node with
@@ -7,6 +8,9 @@ import { isScalar, isSeq, Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode 
  * tag from a prototype instead: the package's own `isMap`/`isScalar`/`clone`
  * read it the same way, and nothing can tell the nodes apart.
  */
+/** Scalar styles, read once (see yaml-kinds.ts). */
+const { PLAIN, BLOCK_LITERAL, QUOTE_DOUBLE, QUOTE_SINGLE } = Scalar;
+
 const NODE_TYPE = Symbol.for('yaml.node.type');
 const taggedPrototype = <T extends object>(base: T, tag: string): T =>
   Object.create(base, { [NODE_TYPE]: { value: Symbol.for(tag) } }) as T;
@@ -276,7 +280,7 @@ class FastReader {
     if (next && (next.indent > column || sameIndentList)) return this.blockNode(next, next.start + next.indent, column);
     this.row = row;
     // The `yaml` package places an empty value where the line's text stops; a comment after it belongs to it.
-    return newScalar(null, Scalar.PLAIN, [at, at, this.text[at] === '#' ? lineEndAfterNewline(line, this.text) : at]);
+    return newScalar(null, PLAIN, [at, at, this.text[at] === '#' ? lineEndAfterNewline(line, this.text) : at]);
   }
 
   /** A `|` or `|-` literal; other indicators, and odd indentation, are left to the `yaml` package. */
@@ -306,7 +310,7 @@ class FastReader {
     this.row += contentRows.length;
     const body = contentRows.map((content) => this.text.slice(content.start + (indent ?? 0), content.end)).join('\n');
     const end = Math.min(last.end + 1, this.text.length);
-    return newScalar(header === '|' ? `${body}\n` : body, Scalar.BLOCK_LITERAL, [at, end, end]);
+    return newScalar(header === '|' ? `${body}\n` : body, BLOCK_LITERAL, [at, end, end]);
   }
 
   /** A one-line flow list, `[a, "b", [c, d]]`, with nothing but a comment after it. */
@@ -403,7 +407,7 @@ class FastReader {
       end = close + 1;
       break;
     }
-    return [newScalar(value, quote === '"' ? Scalar.QUOTE_DOUBLE : Scalar.QUOTE_SINGLE, [at, end, end]), end];
+    return [newScalar(value, quote === '"' ? QUOTE_DOUBLE : QUOTE_SINGLE, [at, end, end]), end];
   }
 
   private expectLineEnd(at: number, end: number): void {
@@ -471,7 +475,7 @@ function plainAllowed(raw: string, inFlow: boolean): boolean {
 }
 
 function plainScalar(raw: string, start: number, valueEnd: number, end: number): Scalar {
-  return newScalar(resolvePlain(raw), Scalar.PLAIN, [start, valueEnd, end]);
+  return newScalar(resolvePlain(raw), PLAIN, [start, valueEnd, end]);
 }
 
 function resolvePlain(raw: string): unknown {

@@ -1,8 +1,12 @@
-import { Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node as YamlNode } from 'yaml';
+import { Document, parseAllDocuments, Scalar, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq } from './yaml-kinds';
 import { parseFastYaml } from './fast-yaml';
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import type { ProblemSink } from './problems';
 import type { Span } from './source';
+
+/** Scalar styles, read once (see yaml-kinds.ts). */
+const { PLAIN, QUOTE_DOUBLE, QUOTE_SINGLE } = Scalar;
 
 /** Files larger than this are not parsed: a model file this big is a mistake, and parsing it would stall the server. */
 export const MAX_FILE_BYTES = 2 * 1024 * 1024;
@@ -118,8 +122,8 @@ export function valueOffsetBase(node: Scalar, text: string): number | undefined 
   const value: unknown = node.value;
   if (!range || typeof value !== 'string') return undefined;
   const length = range[1] - range[0];
-  if (node.type === Scalar.PLAIN && length === value.length && text.startsWith(value, range[0])) return range[0];
-  const quoted = node.type === Scalar.QUOTE_SINGLE || node.type === Scalar.QUOTE_DOUBLE;
+  if (node.type === PLAIN && length === value.length && text.startsWith(value, range[0])) return range[0];
+  const quoted = node.type === QUOTE_SINGLE || node.type === QUOTE_DOUBLE;
   if (quoted && length === value.length + 2 && text.startsWith(value, range[0] + 1)) return range[0] + 1;
   return undefined;
 }
