@@ -127,7 +127,8 @@ const MYSQL_TYPES: Record<ColumnKind, string> = {
   boolean: 'BOOLEAN',
 };
 
-async function writeMysql(url: string, data: DemoData): Promise<void> {
+/** Loads the demo tables into the MariaDB database at `url`, with the same rows the SQLite and DuckDB files get. */
+export async function writeMysql(url: string, data: DemoData): Promise<void> {
   await withMysql(url, async (connection) => {
     // The shared DDL quotes identifiers with double quotes; only this loading session reads them so.
     await connection.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')");
