@@ -100,8 +100,14 @@ test('the fast reader gives up on what it does not read exactly', () => {
   const cases = [
     'a: &x 1\nb: *x\n',
     'a: !!str 1\n',
-    'a: {b: 1}\n',
-    'a: >\n  folded\n',
+    'a: {b: 1,\n  c: 2}\n',
+    'a: {b: 1, b: 2}\n',
+    'a: {b}\n',
+    'a: {b:1}\n',
+    'a: >\n  one\n\n  two\n',
+    'a: >\n  one\n    more\n',
+    'a: >\n  trailing \n  space\n',
+    'a: >+\n  kept\n',
     'a: one\n  two\n',
     'a: "esc\\n"\n',
     'a: 1\na: 2\n',
@@ -113,6 +119,32 @@ test('the fast reader gives up on what it does not read exactly', () => {
     '- - nested\n',
   ];
   for (const text of cases) assert.equal(parseFastYaml(text), undefined, JSON.stringify(text));
+});
+
+test('one-line flow mappings and folded scalars of whole lines are read fast', () => {
+  const cases = [
+    'a: {b: 1, "c d": [x, {e: f}], g: {}}\n',
+    '- {dimension: ordered_at, granularity: month}   # a comment\n- {formula: "amount:sum", name: revenue}\n',
+    'a: >\n  one\n  two\nb: 1\n',
+    'a: >-\n    one\n    two\n\n\nb: 1\n',
+  ];
+  for (const text of cases) assert.ok(agreeOn(text, JSON.stringify(text)), `not read fast: ${JSON.stringify(text)}`);
+});
+
+test('on generated folded scalars, the fast reader agrees with the yaml package or gives up', () => {
+  const words = ['one', 'two', 'x: y', '#not a comment', "it's", '"q"', '- dash', '  more', '', 'end '];
+  let read = 0;
+  for (let seed = 1; seed <= 500; seed++) {
+    const rng = mulberry32(seed);
+    const pick = (): string => words[Math.floor(rng() * words.length)] ?? '';
+    const indent = ' '.repeat(1 + Math.floor(rng() * 4));
+    const lines = Array.from({ length: 1 + Math.floor(rng() * 4) }, () => indent + pick());
+    const header = rng() < 0.5 ? '>' : '>-';
+    const after = rng() < 0.5 ? 'b: 1\n' : '';
+    const text = `a: ${header}\n${lines.join('\n')}\n${rng() < 0.3 ? '\n' : ''}${after}`;
+    if (agreeOn(text, `folded ${seed}`)) read++;
+  }
+  assert.ok(read > 50, `only ${read} of 500 folded scalars were read fast`);
 });
 
 test('values resolve as YAML 1.2 core: null, booleans, integers and decimals, else strings', () => {

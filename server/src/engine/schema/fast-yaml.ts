@@ -1,5 +1,5 @@
 import { Pair, Scalar, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
-import { isScalar, isSeq } from './yaml-kinds';
+import { isMap, isScalar, isSeq } from './yaml-kinds';
 
 /**
  * The `yaml` package's node constructors tag each node with
@@ -9,7 +9,7 @@ import { isScalar, isSeq } from './yaml-kinds';
  * read it the same way, and nothing can tell the nodes apart.
  */
 /** Scalar styles, read once (see yaml-kinds.ts). */
-const { PLAIN, BLOCK_LITERAL, QUOTE_DOUBLE, QUOTE_SINGLE } = Scalar;
+const { PLAIN, BLOCK_FOLDED, BLOCK_LITERAL, QUOTE_DOUBLE, QUOTE_SINGLE } = Scalar;
 
 const NODE_TYPE = Symbol.for('yaml.node.type');
 const taggedPrototype = <T extends object>(base: T, tag: string): T =>
@@ -48,14 +48,15 @@ function newPair(key: Scalar, value: YamlNode): Pair<Scalar, YamlNode> {
 
 /**
  * A fast reader for the plain YAML that model files are made of: block
- * mappings and sequences, one-line plain and quoted scalars, `|` literals
- * and one-line flow lists. It builds the `yaml` package's own node classes
+ * mappings and sequences, one-line plain and quoted scalars, `|` literals,
+ * `>` folded scalars of whole lines at one indent, and one-line flow lists
+ * and mappings. It builds the `yaml` package's own node classes
  * with the same values, types and ranges, so the decoder cannot tell the
  * two apart; the `yaml` package's general parser reads text at about 2 MB/s,
  * which at 10,000 models is most of the start-up.
  *
- * Anything outside that subset (anchors, tags, flow mappings, folded or
- * multi-line scalars, escapes, tabs, CRLF, duplicate keys, anything that
+ * Anything outside that subset (anchors, tags, multi-line flow collections,
+ * folded scalars with blank or more-indented lines, multi-line plain scalars, escapes, tabs, CRLF, duplicate keys, anything that
  * could be an error) makes it give up and return undefined: the caller then
  * parses with the `yaml` package, which reports problems precisely. It never
  * guesses. test/unit/fast-yaml.test.ts compares both readers on thousands
@@ -209,7 +210,7 @@ class FastReader {
     const trailing = this.trailingComments();
     let ownEnd = nodeEnd(last);
     if (trailing && trailing.indent > column) {
-      const lastIsLeaf = isScalar(last) || (isSeq(last) && last.flow === true);
+      const lastIsLeaf = isScalar(last) || ((isSeq(last) || isMap(last)) && last.flow === true);
       if (lastIsLeaf && last.range) last.range[2] = trailing.end;
       else if (nodeEnd(last) !== trailing.end) giveUp();
     } else if (trailing && trailing.indent > parentColumn) {
@@ -264,7 +265,8 @@ class FastReader {
     if (at === from) giveUp();
     const char = this.text[at];
     if (char === '|') return this.literal(line, at, column);
-    if (char === '[') return this.flowLine(line, at, column);
+    if (char === '>') return this.folded(line, at, column);
+    if (char === '[' || char === '{') return this.flowLine(line, at, column);
     if (!inMapping && this.key(at, line.end) !== undefined) return this.mapping(at - line.start, at, column);
     if (!inMapping && this.isDash(at, line.end)) giveUp();
     return this.lineScalar(line, at, column);
@@ -287,10 +289,35 @@ class FastReader {
   private literal(line: Line, at: number, column: number): Scalar {
     const header = this.text.slice(at, line.end).trimEnd();
     if (header !== '|' && header !== '|-') giveUp();
+    const { texts, end } = this.blockScalarLines(column);
+    const body = texts.join('\n');
+    return newScalar(header === '|' ? `${body}\n` : body, BLOCK_LITERAL, [at, end, end]);
+  }
+
+  /**
+   * A `>` or `>-` scalar whose lines all sit at one indent, with no blank
+   * line between them and no space at either end of one: every line break
+   * then folds into a space. Blank and more-indented lines keep their breaks
+   * under YAML's folding rules; those are left to the `yaml` package.
+   */
+  private folded(line: Line, at: number, column: number): Scalar {
+    const header = this.text.slice(at, line.end).trimEnd();
+    if (header !== '>' && header !== '>-') giveUp();
+    const { texts, end } = this.blockScalarLines(column);
+    for (const text of texts) if (text === '' || text.startsWith(' ') || text.endsWith(' ')) giveUp();
+    const body = texts.join(' ');
+    return newScalar(header === '>' ? `${body}\n` : body, BLOCK_FOLDED, [at, end, end]);
+  }
+
+  /**
+   * The content lines of a block scalar whose header is on the current row,
+   * without their indentation and without trailing empty lines; moves to
+   * its last line. `end` is where the `yaml` package ends its range.
+   */
+  private blockScalarLines(column: number): { texts: string[]; end: number } {
     const contentRows: Line[] = [];
-    let row = this.row + 1;
     let indent: number | undefined;
-    for (; row < this.lines.length; row++) {
+    for (let row = this.row + 1; row < this.lines.length; row++) {
       const next = this.lines[row] ?? giveUp();
       const empty = next.indent === next.end - next.start;
       if (empty) {
@@ -308,47 +335,72 @@ class FastReader {
     if (indent === undefined || !last) giveUp();
     for (const content of contentRows) if (content.end - content.start > indent && isEmptyLine(content)) giveUp();
     this.row += contentRows.length;
-    const body = contentRows.map((content) => this.text.slice(content.start + (indent ?? 0), content.end)).join('\n');
-    const end = Math.min(last.end + 1, this.text.length);
-    return newScalar(header === '|' ? `${body}\n` : body, BLOCK_LITERAL, [at, end, end]);
+    const texts = contentRows.map((content) => this.text.slice(content.start + (indent ?? 0), content.end));
+    return { texts, end: Math.min(last.end + 1, this.text.length) };
   }
 
-  /** A one-line flow list, `[a, "b", [c, d]]`, with nothing but a comment after it. */
-  private flowLine(line: Line, at: number, column: number): YAMLSeq {
-    const [seq, after] = this.flowSeq(at, line.end);
+  /** A one-line flow list or mapping, `[a, "b", [c, d]]` or `{a: 1, b: [c]}`, with nothing but a comment after it. */
+  private flowLine(line: Line, at: number, column: number): YAMLSeq | YAMLMap {
+    const [collection, after] = this.text[at] === '{' ? this.flowMap(at, line.end) : this.flowSeq(at, line.end);
     this.expectLineEnd(after, line.end);
     this.guardContinuation(column);
-    const end = lineEndAfterNewline(line, this.text);
-    seq.range = [at, after, end];
-    return seq;
+    collection.range = [at, after, lineEndAfterNewline(line, this.text)];
+    return collection;
+  }
+
+  /** `{key: value, ...}` on one line: keys as in a block mapping (a `:` and a space after each), no duplicates. */
+  private flowMap(open: number, limit: number): [YAMLMap, number] {
+    const map = newMap();
+    const seen = new Set<string>();
+    return this.flowCollection(map, open, limit, '}', (at) => {
+      const key = this.key(at, limit) ?? giveUp();
+      const name = String(key.value);
+      if (seen.has(name)) giveUp();
+      seen.add(name);
+      const [value, after] = this.flowItem(this.skipSpaces((key.range?.[1] ?? at) + 1, limit), limit);
+      map.items.push(newPair(key, value));
+      return after;
+    });
   }
 
   private flowSeq(open: number, limit: number): [YAMLSeq, number] {
     const seq = newSeq();
-    seq.flow = true;
-    let at = this.skipSpaces(open + 1, limit);
-    if (this.text[at] === ']') {
-      seq.range = [open, at + 1, at + 1];
-      return [seq, at + 1];
-    }
-    for (;;) {
+    return this.flowCollection(seq, open, limit, ']', (at) => {
       const [item, after] = this.flowItem(at, limit);
       seq.items.push(item);
-      at = this.skipSpaces(after, limit);
-      const char = this.text[at];
-      if (at >= limit) giveUp();
-      if (char === ']') break;
-      if (char !== ',') giveUp();
-      at = this.skipSpaces(at + 1, limit);
-      if (this.text[at] === ']' || at >= limit) giveUp();
+      return after;
+    });
+  }
+
+  /** A flow collection opened at `open`: entries read by `entry` (which returns where it stopped), one comma apart. */
+  private flowCollection<T extends YAMLMap | YAMLSeq>(
+    collection: T,
+    open: number,
+    limit: number,
+    close: string,
+    entry: (at: number) => number,
+  ): [T, number] {
+    collection.flow = true;
+    let at = this.skipSpaces(open + 1, limit);
+    if (this.text[at] !== close) {
+      for (;;) {
+        at = this.skipSpaces(entry(at), limit);
+        if (at >= limit) giveUp();
+        const char = this.text[at];
+        if (char === close) break;
+        if (char !== ',') giveUp();
+        at = this.skipSpaces(at + 1, limit);
+        if (this.text[at] === close || at >= limit) giveUp();
+      }
     }
-    seq.range = [open, at + 1, at + 1];
-    return [seq, at + 1];
+    collection.range = [open, at + 1, at + 1];
+    return [collection, at + 1];
   }
 
   private flowItem(at: number, limit: number): [YamlNode, number] {
     const char = this.text[at];
     if (char === '[') return this.flowSeq(at, limit);
+    if (char === '{') return this.flowMap(at, limit);
     if (char === '"' || char === "'") {
       const [scalar, after] = this.quoted(at, limit);
       return [scalar, after];
@@ -372,8 +424,7 @@ class FastReader {
       this.guardContinuation(column);
       return scalar;
     }
-    const comment = this.text.indexOf(' #', at);
-    let valueEnd = comment >= 0 && comment < line.end ? comment : line.end;
+    let valueEnd = this.commentStart(at, line.end);
     while (valueEnd > at && this.text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
     const raw = this.text.slice(at, valueEnd);
     if (!plainAllowed(raw, false)) giveUp();
@@ -437,6 +488,14 @@ class FastReader {
 
   private isDash(at: number, end: number): boolean {
     return this.text[at] === '-' && (at + 1 === end || this.text.charCodeAt(at + 1) === 32);
+  }
+
+  /** Where ` #` starts a comment between `at` and `end`, else `end`; a search past the line would cost the whole file. */
+  private commentStart(at: number, end: number): number {
+    for (let i = at + 1; i < end; i++) {
+      if (this.text.charCodeAt(i) === 35 && this.text.charCodeAt(i - 1) === 32) return i - 1;
+    }
+    return end;
   }
 
   private skipSpaces(at: number, limit: number): number {
