@@ -48,6 +48,7 @@ import { EngineRequests, type RunOptions } from './features/engine-requests';
 import { runTargetAt } from './features/run-query';
 import { NAVIGATION_CAPABILITIES, registerNavigation } from './features/navigation';
 import { toResponseError } from './features/response-error';
+import { throttled } from './features/throttled-progress';
 import { NameTable } from './engine/names/table';
 import { LineIndex } from './engine/schema/source';
 import { discoverWorkspace, isExplicitRoot, listRootFiles } from './workspace/discovery';
@@ -501,7 +502,7 @@ export class SlayerSession {
     if (!this.supportsProgress) return undefined;
     const reporter = await this.connection.window.createWorkDoneProgress();
     reporter.begin(title, 0, undefined, false);
-    return reporter;
+    return throttled(reporter, PROGRESS_INTERVAL_MS);
   }
 
   private restartWatcher(roots: readonly string[], exclude: PathMatcher): void {
@@ -628,6 +629,8 @@ export class SlayerSession {
 
 /** How long disk events must pause before a batch is applied, and the longest a burst is held. */
 const DISK_QUIET_MS = 50;
+/** Progress bars move ten times a second at most (see throttled-progress.ts). */
+const PROGRESS_INTERVAL_MS = 100;
 /** The name table is built after start-up in slices this long. */
 const NAMES_SLICE_MS = 15;
 const DISK_BATCH_MAX_MS = 2000;
