@@ -14,6 +14,8 @@ export const DiagnosticCode = {
   /** A datasource this engine can reach only with a credential it does not have (SLayer may still connect). */
   MissingCredential: 'missing-credential',
   UnknownField: 'unknown-field',
+  /** A known field that the datasource's engine does not apply (SLayer's does not either). */
+  IgnoredField: 'ignored-field',
   InvalidName: 'invalid-name',
   InvalidValue: 'invalid-value',
   SourceExclusive: 'source-exclusive',

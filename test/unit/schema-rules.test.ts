@@ -449,6 +449,26 @@ const cases: RuleCase[] = [
     good: yaml('name: gbq', 'type: bigquery', 'host: my-project', 'credentials_json: keys/gbq.json'),
   },
   {
+    rule: 'ignored-field',
+    name: "a SQL Server schema_name is pointed at: neither SLayer nor this engine applies it, the login's default schema answers",
+    kind: 'datasource',
+    bad: yaml('name: wh', 'type: sqlserver', 'host: db.internal', 'database: sales', 'schema_name: finance'),
+    at: 'finance',
+    message:
+      /^schema_name is not applied to queries on sqlserver \(nor by SLayer\): SQL Server runs every query in the login's default schema\. To read a table from another schema, write it as schema\.table in sql_table\.$/,
+    good: yaml('name: wh', 'type: sqlserver', 'host: db.internal', 'database: sales'),
+  },
+  {
+    rule: 'ignored-field',
+    name: 'a MySQL schema_name is pointed at: a MySQL schema is its database',
+    kind: 'datasource',
+    bad: yaml('name: shop', 'type: mysql', 'host: db.internal', 'database: shop', 'schema_name: sales'),
+    at: 'sales',
+    message:
+      /^schema_name is not applied to queries on mysql \(nor by SLayer\): a schema is a database there: set 'database' instead\./,
+    good: yaml('name: pg', 'type: postgres', 'host: db.internal', 'database: shop', 'schema_name: sales'),
+  },
+  {
     rule: 'missing-field',
     name: 'a Snowflake datasource without an account (host) or a connection profile cannot connect',
     kind: 'datasource',

@@ -136,8 +136,41 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   warnOnUnsetVariables(decoded, ctx, path);
   checkRequiredOptions(decoded, ctx, path);
   checkDriverCredentials(decoded, ctx, path);
+  warnOnUnappliedSchema(decoded, ctx, path);
   return decoded;
 };
+
+const LOGIN_SCHEMA = "SQL Server runs every query in the login's default schema";
+const SCHEMA_IS_DATABASE = "a schema is a database there: set 'database' instead";
+const FILE_SCHEMA = "a file's tables are read from its default schema, 'main'";
+
+/** Where SLayer and this engine run queries without the datasource's schema_name, and what applies instead. */
+const SCHEMA_NAME_NOT_APPLIED: Readonly<Record<string, string>> = {
+  sqlserver: LOGIN_SCHEMA,
+  mssql: LOGIN_SCHEMA,
+  tsql: LOGIN_SCHEMA,
+  mysql: SCHEMA_IS_DATABASE,
+  mariadb: SCHEMA_IS_DATABASE,
+  clickhouse: SCHEMA_IS_DATABASE,
+  sqlite: FILE_SCHEMA,
+  duckdb: FILE_SCHEMA,
+};
+
+/**
+ * A schema_name the engine never applies would leave a user believing their
+ * unqualified tables are read from it, when a table of the same name in the
+ * default schema answers instead.
+ */
+function warnOnUnappliedSchema(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
+  const instead = ds.schema_name === undefined ? undefined : SCHEMA_NAME_NOT_APPLIED[ds.type?.toLowerCase() ?? ''];
+  if (instead === undefined) return;
+  ctx.sink.warning(
+    DiagnosticCode.IgnoredField,
+    ctx.sources.best([...path, 'schema_name']),
+    `schema_name is not applied to queries on ${ds.type} (nor by SLayer): ${instead}. ` +
+      'To read a table from another schema, write it as schema.table in sql_table.',
+  );
+}
 
 /**
  * What this engine's drivers need beyond SLayer's required fields, said on
