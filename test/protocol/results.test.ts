@@ -1,7 +1,7 @@
 /**
  * What the results view asks of the server, over stdio: a run that keeps its
  * rows and answers the first page, pages in any sort order, an export that is
- * the CLI's CSV byte for byte, on every driver; a saved measure's run and the
+ * the CLI's CSV byte for byte, on SQLite, DuckDB, Postgres and MariaDB; a saved measure's run and the
  * value its lens then shows; and Ctrl/Cmd+Enter, which runs what is under the
  * cursor in the editor's unsaved text.
  */
@@ -17,9 +17,12 @@ import { RpcErrorCode } from '../../shared/src/errors';
 import { Requests, sendTypedRequest } from '../../shared/src/protocol';
 import { DRIVER_SOURCES, makeThreeDriverRoot, type FixtureRoot } from '../support/fixtures';
 import { TestClient } from '../support/lsp-client';
+import { mysqlUrl } from '../support/mysql';
 import { postgresUrl } from '../support/postgres';
 
-type Driver = 'sqlite' | 'duckdb' | 'postgres';
+type Driver = 'sqlite' | 'duckdb' | 'postgres' | 'mysql';
+/** The three drivers of the shared fixture, and MariaDB through the MySQL driver. */
+const SOURCES: Record<Driver, string> = { ...DRIVER_SOURCES, mysql: 'my' };
 const CLI = path.resolve(__dirname, '../../dist/slayer-ls.js');
 const ROWS = 1000;
 const PAGE = 100;
@@ -29,6 +32,7 @@ const NUMBERS_SQL: Record<Driver, string> = {
   sqlite: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) SELECT i, CASE WHEN i % 3 = 0 THEN NULL ELSE 'tag ' || (i % 7) END AS tag FROM n`,
   duckdb: `SELECT range AS i, CASE WHEN range % 3 = 0 THEN NULL ELSE 'tag ' || (range % 7) END AS tag FROM range(1, ${ROWS + 1})`,
   postgres: `SELECT i, CASE WHEN i % 3 = 0 THEN NULL ELSE 'tag ' || (i % 7) END AS tag FROM generate_series(1, ${ROWS}) AS i`,
+  mysql: `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) SELECT i, CASE WHEN i % 3 = 0 THEN NULL ELSE CONCAT('tag ', i % 7) END AS tag FROM n`,
 };
 
 /** Sales in three months; the latest (2024-03) totals 7 + 8 = 15. */
@@ -69,6 +73,7 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
   before(async () => {
     const url = await postgresUrl();
     root = makeThreeDriverRoot(url, {
+      'datasources/my.yaml': `name: my\ntype: mysql\nconnection_string: ${await mysqlUrl()}\n`,
       'models/lite/sales.yaml': SALES_MODEL,
       'queries/chain.query.yaml': [
         '- name: s1',
@@ -94,7 +99,7 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
     db.exec('CREATE TABLE sales (sold_on TEXT, amount INTEGER)');
     for (const [day, amount] of SALES) db.run('INSERT INTO sales VALUES (?, ?)', [day, amount]);
     db.close();
-    for (const [driver, dataSource] of Object.entries(DRIVER_SOURCES) as [Driver, string][]) {
+    for (const [driver, dataSource] of Object.entries(SOURCES) as [Driver, string][]) {
       root.write(`models/${dataSource}/n_${driver}.yaml`, numbersModel(`n_${driver}`, dataSource, NUMBERS_SQL[driver]));
       // Ordered, so two runs of it (the server's and the CLI's) return their rows in the same order:
       // DuckDB's parallel GROUP BY gives no order otherwise.
@@ -112,7 +117,7 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
 
   const uriOf = (relative: string): string => pathToFileURL(path.join(root.root, relative)).toString();
 
-  for (const driver of ['sqlite', 'duckdb', 'postgres'] as const) {
+  for (const driver of ['sqlite', 'duckdb', 'postgres', 'mysql'] as const) {
     test(`${driver}: a paged run answers one page, and pages come in the asked order with NULLs last`, async () => {
       const first = await sendTypedRequest(client.connection, Requests.runQuery, {
         uri: uriOf(`queries/n_${driver}.query.yaml`),
@@ -120,7 +125,7 @@ describe('the results view over stdio: pages, sort, export, measure lenses, run 
       });
       assert.equal(first.row_count, ROWS);
       assert.equal(first.data.length, PAGE);
-      assert.equal(first.data_source, DRIVER_SOURCES[driver]);
+      assert.equal(first.data_source, SOURCES[driver]);
       const resultId = first.result_id;
       assert.ok(resultId, 'a paged run keeps its rows under an id');
 
