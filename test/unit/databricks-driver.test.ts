@@ -331,13 +331,20 @@ describe('configuration from a connection string', () => {
     );
   });
 
-  test('https always, unless insecure_http=true (tests only)', () => {
+  test('https always, unless insecure_http=true to this machine (tests only); to any other host it is refused', () => {
     const path = `?http_path=/sql/1.0/warehouses/${WAREHOUSE}`;
     assert.equal(parse(`databricks://token:${TOKEN}@${host}:8443${path}`).server, `https://${host}:8443`);
     assert.equal(
       parse(`databricks://token:${TOKEN}@127.0.0.1:9000${path}&insecure_http=true`).server,
       'http://127.0.0.1:9000',
     );
+    const refused = throwsInvalid(
+      () => parse(`databricks://token:${TOKEN}@${host}${path}&insecure_http=true`),
+      new RegExp(
+        `insecure_http=true would send the access token in clear; it is allowed only to this machine .*'${host}'`,
+      ),
+    );
+    assert.ok(!refused.message.includes(TOKEN), 'the token is not in the message');
   });
 
   test("a cluster's http_path is refused, naming the datasource and saying only SQL warehouses are supported", () => {

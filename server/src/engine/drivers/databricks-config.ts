@@ -10,11 +10,12 @@
  *
  * The token is a bearer secret, so the server is always https. The one
  * exception, `insecure_http=true`, exists for the driver's tests against a
- * local stand-in (test/support/databricks-standin.ts); no real workspace
- * answers plain http.
+ * local stand-in (test/support/databricks-standin.ts), and is refused for any
+ * host but this machine's: no real workspace answers plain http, and the
+ * token would cross the network in clear.
  */
 import type { DatasourceDef } from '../schema/types';
-import { invalidSetting, isTrue, parseConnectionUrl, serverUrl } from './http-config';
+import { invalidSetting, isLoopbackHost, isTrue, parseConnectionUrl, serverUrl } from './http-config';
 
 export interface DatabricksConfig {
   /** `https://host:port`, never with credentials in it. */
@@ -75,6 +76,12 @@ export function databricksConfigFromUrl(ds: DatasourceDef, url: string): Databri
   const token = tokenOf(ds, parsed);
   const warehouseId = warehouseIdOf(ds, parsed.searchParams.get('http_path'));
   const https = !isTrue(parsed.searchParams.get('insecure_http'));
+  if (!https && !isLoopbackHost(parsed.hostname)) {
+    throw invalidSetting(
+      `Datasource '${ds.name}': insecure_http=true would send the access token in clear; it is allowed only ` +
+        `to this machine (a test stand-in), not to '${parsed.hostname}'.`,
+    );
+  }
   const port = parsed.port ? Number(parsed.port) : undefined;
   const catalog = optional(parsed, 'catalog');
   const schema = optional(parsed, 'schema');

@@ -37,7 +37,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import type { DatasourceDef } from '../schema/types';
-import { invalidSetting, parseConnectionUrl, serverUrl } from './http-config';
+import { invalidSetting, isLoopbackHost, parseConnectionUrl, serverUrl } from './http-config';
 import { readToml, TomlError } from './toml-subset';
 
 /** The connector's keys this driver reads, from a profile or a connection string's parameters. */
@@ -406,11 +406,6 @@ function hostnameOf(host: string): string {
   }
 }
 
-function isLoopback(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127(?:\.\d{1,3}){3}$/.test(bare);
-}
-
 function portOf(datasource: string, port: string | undefined): number | undefined {
   if (port === undefined || port === '') return undefined;
   const value = Number(port);
@@ -443,7 +438,7 @@ function serverOf(datasource: string, options: SnowflakeOptions, account: string
     port = url.port || port;
   }
   if (scheme !== 'https' && scheme !== 'http') problem(datasource, `protocol must be https, not '${scheme}'.`);
-  if (scheme === 'http' && !isLoopback(hostname)) {
+  if (scheme === 'http' && !isLoopbackHost(hostname)) {
     problem(
       datasource,
       'Snowflake is reached over https; plain http is allowed only to this machine (a test stand-in).',
