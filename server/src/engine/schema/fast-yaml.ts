@@ -56,8 +56,9 @@ function newPair(key: Scalar, value: YamlNode): Pair<Scalar, YamlNode> {
  * which at 10,000 models is most of the start-up.
  *
  * Anything outside that subset (anchors, tags, multi-line flow collections,
- * folded scalars with blank or more-indented lines, multi-line plain scalars, escapes, tabs, CRLF, duplicate keys, anything that
- * could be an error) makes it give up and return undefined: the caller then
+ * folded scalars with blank or more-indented lines, multi-line plain
+ * scalars, escapes, tabs, CRLF, duplicate keys, anything that could be an
+ * error) makes it give up and return undefined: the caller then
  * parses with the `yaml` package, which reports problems precisely. It never
  * guesses. test/unit/fast-yaml.test.ts compares both readers on thousands
  * of generated documents.
@@ -287,11 +288,7 @@ class FastReader {
 
   /** A `|` or `|-` literal; other indicators, and odd indentation, are left to the `yaml` package. */
   private literal(line: Line, at: number, column: number): Scalar {
-    const header = this.text.slice(at, line.end).trimEnd();
-    if (header !== '|' && header !== '|-') giveUp();
-    const { texts, end } = this.blockScalarLines(column);
-    const body = texts.join('\n');
-    return newScalar(header === '|' ? `${body}\n` : body, BLOCK_LITERAL, [at, end, end]);
+    return this.blockScalar(line, at, column, '|', BLOCK_LITERAL, (texts) => texts.join('\n'));
   }
 
   /**
@@ -301,12 +298,26 @@ class FastReader {
    * under YAML's folding rules; those are left to the `yaml` package.
    */
   private folded(line: Line, at: number, column: number): Scalar {
+    return this.blockScalar(line, at, column, '>', BLOCK_FOLDED, (texts) => {
+      for (const text of texts) if (text === '' || text.startsWith(' ') || text.endsWith(' ')) giveUp();
+      return texts.join(' ');
+    });
+  }
+
+  /** A block scalar with `indicator` alone or with `-` (clip or strip chomping), its lines joined by `join`. */
+  private blockScalar(
+    line: Line,
+    at: number,
+    column: number,
+    indicator: '|' | '>',
+    style: Scalar.Type,
+    join: (texts: string[]) => string,
+  ): Scalar {
     const header = this.text.slice(at, line.end).trimEnd();
-    if (header !== '>' && header !== '>-') giveUp();
+    if (header !== indicator && header !== `${indicator}-`) giveUp();
     const { texts, end } = this.blockScalarLines(column);
-    for (const text of texts) if (text === '' || text.startsWith(' ') || text.endsWith(' ')) giveUp();
-    const body = texts.join(' ');
-    return newScalar(header === '>' ? `${body}\n` : body, BLOCK_FOLDED, [at, end, end]);
+    const body = join(texts);
+    return newScalar(header === indicator ? `${body}\n` : body, style, [at, end, end]);
   }
 
   /**
