@@ -1,5 +1,6 @@
 import type { ModelCatalog } from '../catalog';
 import type { Driver } from '../drivers/types';
+import { dialectOfType, TYPES_WITH_A_DIALECT } from '../schema/datasource-types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
 import { withoutDots } from '../sql/dialect-kit';
@@ -34,29 +35,6 @@ export interface ExecuteOptions {
   preferDataSource?: string;
 }
 
-const DIALECT_OF_TYPE: Readonly<Record<string, DialectName>> = {
-  sqlite: 'sqlite',
-  duckdb: 'duckdb',
-  postgres: 'postgres',
-  postgresql: 'postgres',
-  mysql: 'mysql',
-  mariadb: 'mysql',
-  clickhouse: 'clickhouse',
-  mssql: 'sqlserver',
-  sqlserver: 'sqlserver',
-  tsql: 'sqlserver',
-  snowflake: 'snowflake',
-  bigquery: 'bigquery',
-  redshift: 'redshift',
-  trino: 'trino',
-  presto: 'trino',
-  athena: 'trino',
-  // A connection string's scheme: PyAthena's awsathena+rest:// (and +pandas, +arrow...).
-  awsathena: 'trino',
-  databricks: 'databricks',
-  spark: 'databricks',
-};
-
 /** The datasource a query's base model names (see baseSourceOfQuery). */
 export function datasourceOf(base: BaseSource, catalog: ModelCatalog): DatasourceDef {
   const datasource = catalog.getDatasource(base.dataSource);
@@ -83,11 +61,11 @@ export function stageCatalogFor(model: ModelDef, catalog: ModelCatalog): StageCa
 }
 
 export function dialectOf(datasource: DatasourceDef): DialectName {
-  const type = (datasource.type ?? schemeOf(datasource.connection_string) ?? '').toLowerCase();
-  const dialect = DIALECT_OF_TYPE[type];
+  const type = datasource.type ?? schemeOf(datasource.connection_string) ?? '';
+  const dialect = dialectOfType(type);
   if (!dialect) {
     throw unsupported(
-      `Datasource '${datasource.name}' has type '${type || '(none)'}'; this engine speaks ${Object.keys(DIALECT_OF_TYPE).join(', ')}.`,
+      `Datasource '${datasource.name}' has type '${type.toLowerCase() || '(none)'}'; this engine speaks ${TYPES_WITH_A_DIALECT.join(', ')}.`,
     );
   }
   return dialect;

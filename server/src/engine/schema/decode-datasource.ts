@@ -4,6 +4,8 @@ import { int, str, type DecodeContext, type Decoder, type Path } from './decode'
 import { named } from './decode-model';
 import { dataSourceNameProblem } from './names';
 import type { DatasourceDef } from './types';
+import { dialectOfType } from './datasource-types';
+import type { DialectName } from '../sql/dialect-kit';
 
 export const DATASOURCE_FIELDS = new Set([
   'version',
@@ -140,17 +142,13 @@ export const decodeDatasource: Decoder<DatasourceDef> = (node, ctx, path) => {
   return decoded;
 };
 
-const LOGIN_SCHEMA = "SQL Server runs every query in the login's default schema";
 const SCHEMA_IS_DATABASE = "a schema is a database there: set 'database' instead";
 const FILE_SCHEMA = "a file's tables are read from its default schema, 'main'";
 
 /** Where SLayer and this engine run queries without the datasource's schema_name, and what applies instead. */
-const SCHEMA_NAME_NOT_APPLIED: Readonly<Record<string, string>> = {
-  sqlserver: LOGIN_SCHEMA,
-  mssql: LOGIN_SCHEMA,
-  tsql: LOGIN_SCHEMA,
+const SCHEMA_NAME_NOT_APPLIED: Partial<Record<DialectName, string>> = {
+  sqlserver: "SQL Server runs every query in the login's default schema",
   mysql: SCHEMA_IS_DATABASE,
-  mariadb: SCHEMA_IS_DATABASE,
   clickhouse: SCHEMA_IS_DATABASE,
   sqlite: FILE_SCHEMA,
   duckdb: FILE_SCHEMA,
@@ -162,7 +160,8 @@ const SCHEMA_NAME_NOT_APPLIED: Readonly<Record<string, string>> = {
  * default schema answers instead.
  */
 function warnOnUnappliedSchema(ds: DatasourceDef, ctx: DecodeContext, path: Path): void {
-  const instead = ds.schema_name === undefined ? undefined : SCHEMA_NAME_NOT_APPLIED[ds.type?.toLowerCase() ?? ''];
+  const dialect = ds.schema_name === undefined ? undefined : dialectOfType(ds.type ?? '');
+  const instead = dialect && SCHEMA_NAME_NOT_APPLIED[dialect];
   if (instead === undefined) return;
   ctx.sink.warning(
     DiagnosticCode.IgnoredField,
