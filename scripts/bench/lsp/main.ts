@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateDemo } from '../../demo/generate';
 import { benchPatch } from '../patch';
-import { quantile, summarize, type Summary } from '../stats';
+import { summarize, type Summary } from '../stats';
 import { BenchClient, type ServerSpec } from './harness';
 import { generateHubWorkspace, generateWorkspace, modelText, type GeneratedWorkspace } from './workspace';
 
@@ -178,18 +178,11 @@ async function moreStarts(runs: readonly { spec: ServerSpec; figures: Figures }[
   }
 }
 
-function median(samples: readonly number[]): number {
-  return quantile(
-    [...samples].sort((a, b) => a - b),
-    0.5,
-  );
-}
-
 /** A start-up figure: the median start, with the fastest and slowest. */
 function startup(samples: readonly number[]): string {
   const seconds = (ms: number): string => (ms / 1000).toFixed(2);
   const range = `${seconds(Math.min(...samples))}–${seconds(Math.max(...samples))}`;
-  return `${seconds(median(samples))} s (median of ${samples.length} starts, ${range})`;
+  return `${seconds(summarize(samples).p50)} s (median of ${samples.length} starts, ${range})`;
 }
 
 /** Definition, references and workspace symbols: ours only (yaml-language-server has none for SLayer names). */
@@ -280,7 +273,9 @@ function printComparison(size: number, ours: Figures, theirs: Figures | undefine
     ours.namesReadyMs === undefined ? '' : ` (names for navigation ${(ours.namesReadyMs / 1000).toFixed(2)} s)`;
   const ready = `${startup(ours.readyMs)} to first index${names}${theirs ? ` / ${startup(theirs.readyMs)} to initialize` : ''}`;
   // Against yaml-language-server's own start-up in the same minutes: this machine's speed drifts by a third between runs.
-  const ratio = theirs ? `${(median(ours.readyMs) / median(theirs.readyMs)).toFixed(2)} (of medians)` : '';
+  const ratio = theirs
+    ? `${(summarize(ours.readyMs).p50 / summarize(theirs.readyMs).p50).toFixed(2)} (of medians)`
+    : '';
   console.log(`| start-up | ${ready} | | ${ratio} | cold index ≤ ${size <= 2000 ? '1' : '4'} s |`);
   const memory = `${ours.rssMb.toFixed(0)} MB${theirs ? ` / ${theirs.rssMb.toFixed(0)} MB` : ''}`;
   console.log(`| resident memory | ${memory} | | | ≤ ${size <= 2000 ? '200' : '600'} MB |`);
