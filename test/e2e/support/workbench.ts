@@ -12,19 +12,18 @@ const OPEN_ATTEMPTS = 3;
 export async function openEditor(page: Page, names: string[]): Promise<void> {
   const tab = names[names.length - 1] ?? '';
   const active = page.locator('.tabs-container .tab.active', { hasText: tab }).first();
-  for (let attempt = 1; attempt < OPEN_ATTEMPTS; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Control+1');
     await openFromExplorer(page, names);
+    const last = attempt === OPEN_ATTEMPTS;
     try {
-      await active.waitFor({ timeout: 10_000 });
+      await active.waitFor({ timeout: last ? 30_000 : 10_000 });
       return;
-    } catch {
+    } catch (error) {
       // A click can be lost while the Explorer redraws its rows (CI saw it just after a file was added); click again.
+      if (last) throw error;
     }
   }
-  await page.keyboard.press('Control+1');
-  await openFromExplorer(page, names);
-  await active.waitFor({ timeout: 30_000 });
 }
 
 /** Clicks through Explorer rows by exact name, expanding folders on the way. */
