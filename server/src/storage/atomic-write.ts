@@ -72,6 +72,32 @@ export async function writeTempFile(target: string, bytes: Buffer, like?: Stats)
   return temp;
 }
 
+/**
+ * Writes `bytes` to a fsynced temp file next to `target` while `check` runs
+ * on this thread, so the disk syncs while the CPU checks. The temp file when
+ * the check passes; when it fails, the file is removed and undefined
+ * returned. A check that throws leaves no temp file either.
+ */
+export async function writeTempWhileChecking(
+  target: string,
+  bytes: Buffer,
+  check: () => boolean,
+  like?: Stats,
+): Promise<string | undefined> {
+  const syncing = writeTempFile(target, bytes, like);
+  let passed: boolean;
+  try {
+    passed = check();
+  } catch (error) {
+    await syncing.then(removeQuietly, () => undefined);
+    throw error;
+  }
+  const temp = await syncing;
+  if (passed) return temp;
+  await removeQuietly(temp);
+  return undefined;
+}
+
 const fsyncAsync = promisify(fsync);
 
 function writeAllSync(fd: number, bytes: Buffer): void {

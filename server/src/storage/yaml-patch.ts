@@ -5,8 +5,10 @@
  * order, quoting, anchors, flow style, CRLF, a BOM, the trailing newline or
  * its absence.
  *
- * Every result is checked before it is returned: the patched text must parse
- * to exactly the original model with the updates applied (cache-values.ts).
+ * Every result is checked before it may be written: the patched text must
+ * parse to exactly the original model with the updates applied
+ * (cache-values.ts). patchYamlText checks before it returns; planYamlPatch
+ * hands the check to the writer, which runs it while the disk syncs.
  * When the preferred, readable emission fails that check (an exotic layout),
  * the values are emitted as JSON, which is valid in any YAML context; when
  * that fails too, the patch throws rather than write anything doubtful.
@@ -77,18 +79,47 @@ interface PlanContext {
 const BOM = '\uFEFF';
 
 export function patchYamlText(text: string, updates: CacheUpdates): YamlPatchResult {
+  const planned = planYamlPatch(text, updates);
+  if (!planned.changed || planned.check()) return { text: planned.text, changed: planned.changed };
+  return planned.fallback();
+}
+
+/** A patch in its preferred style, not yet checked. */
+export interface PlannedYamlPatch extends YamlPatchResult {
+  /**
+   * Whether `text` parses to exactly the old model plus the updates: it
+   * must be true before the text may be written. Kept apart so a writer can
+   * run it while the disk syncs the bytes it may then rename in.
+   */
+  check(): boolean;
+  /** The checked patch in the fallback style (JSON values), for when `check` fails; throws when none holds. */
+  fallback(): YamlPatchResult;
+}
+
+/** Plans the patch in the preferred, readable style; throws when the file cannot be patched at all. */
+export function planYamlPatch(text: string, updates: CacheUpdates): PlannedYamlPatch {
   const bom = text.startsWith(BOM) ? BOM : '';
   const body = text.slice(bom.length);
   const doc = parseModelYaml(body);
   const before = toPlain(doc);
   const layout = detectLayout(body, doc);
-  for (const style of ['yaml', 'json'] as const) {
+  const patchIn = (style: EmitStyle): string | undefined => {
     const edits = planEdits({ body, doc, layout, style, edits: [], inserts: new Map() }, updates);
-    if (edits.length === 0) return { text, changed: false };
-    const patched = applyEdits(body, edits);
-    if (matchesExpected(patched, before, updates)) return { text: bom + patched, changed: true };
-  }
-  throw unpatchable('the patched file would not hold exactly the old content plus the new cache values');
+    return edits.length === 0 ? undefined : applyEdits(body, edits);
+  };
+  const patched = patchIn('yaml');
+  if (patched === undefined)
+    return { text, changed: false, check: () => true, fallback: () => ({ text, changed: false }) };
+  return {
+    text: bom + patched,
+    changed: true,
+    check: () => matchesExpected(patched, before, updates),
+    fallback: () => {
+      const json = patchIn('json');
+      if (json !== undefined && matchesExpected(json, before, updates)) return { text: bom + json, changed: true };
+      throw unpatchable('the patched file would not hold exactly the old content plus the new cache values');
+    },
+  };
 }
 
 function unpatchable(why: string): SlayerError {

@@ -19,13 +19,14 @@ import {
   removeQuietly,
   renameIfUnchanged,
   writeTempFile,
+  writeTempWhileChecking,
 } from './atomic-write';
 import { modelToPlain } from './cache-values';
 import { acquireFileLock, type HeldLock } from './file-lock';
 import { recoverStorage } from './recover';
 import { revisionOf } from './revision';
 import type { CacheUpdates, ModelStorage, PatchRefusal, PatchRequest, PatchResult, StoredModel } from './types';
-import { patchYamlText } from './yaml-patch';
+import { planYamlPatch, type PlannedYamlPatch } from './yaml-patch';
 import { stripBom } from '../engine/schema/source';
 
 export { recoverStorage, type RecoveryReport } from './recover';
@@ -106,29 +107,51 @@ async function patchLocked(
       return refuse('revision-mismatch', `${target} changed since it was read; the next read recomputes the cache.`);
     }
     await hooks.afterRead?.();
-    const patched = computePatch(bytes, updates);
-    if ('reason' in patched) return refuse(patched.reason, `${target}: ${patched.detail}`);
+    const planned = planPatch(bytes, updates);
+    if ('reason' in planned) return refuse(planned.reason, `${target}: ${planned.detail}`);
     await hooks.afterCompute?.();
-    if (!patched.changed) return { applied: true, revision: expectedRevision, changed: false };
-    return await swapIn(target, fd, stat, expectedRevision, patched.bytes, lock, hooks);
+    if (!planned.changed) return { applied: true, revision: expectedRevision, changed: false };
+    return await swapIn(target, fd, stat, expectedRevision, planned, lock, hooks);
   } finally {
     closeSync(fd);
   }
 }
 
-type Computed = { changed: boolean; bytes: Buffer } | { reason: PatchRefusal; detail: string };
+type Refusal = { reason: PatchRefusal; detail: string };
 
-function computePatch(bytes: Buffer, updates: CacheUpdates): Computed {
+function planPatch(bytes: Buffer, updates: CacheUpdates): PlannedYamlPatch | Refusal {
   const text = bytes.toString('utf8');
   // Decoding invalid UTF-8 would replace bytes the user wrote; such a file is left alone.
   if (!Buffer.from(text, 'utf8').equals(bytes)) return { reason: 'unparseable', detail: 'not valid UTF-8' };
+  return unpatchableAsRefusal(() => planYamlPatch(text, updates));
+}
+
+function unpatchableAsRefusal<T>(compute: () => T): T | Refusal {
   try {
-    const result = patchYamlText(text, updates);
-    return { changed: result.changed, bytes: Buffer.from(result.text, 'utf8') };
+    return compute();
   } catch (error) {
     if (isSlayerError(error)) return { reason: 'unparseable', detail: error.message };
     throw error;
   }
+}
+
+/**
+ * The patched bytes, checked, in a fsynced temp file next to `target`. The
+ * planned bytes are checked while the disk syncs them (the check costs about
+ * what the planning did); when the check fails, the fallback's are written.
+ */
+async function writeCheckedTemp(
+  target: string,
+  planned: PlannedYamlPatch,
+  stat: Stats,
+): Promise<{ temp: string; bytes: Buffer } | Refusal> {
+  const bytes = Buffer.from(planned.text, 'utf8');
+  const temp = await writeTempWhileChecking(target, bytes, () => planned.check(), stat);
+  if (temp !== undefined) return { temp, bytes };
+  const fallback = unpatchableAsRefusal(() => planned.fallback());
+  if ('reason' in fallback) return fallback;
+  const fallbackBytes = Buffer.from(fallback.text, 'utf8');
+  return { temp: await writeTempFile(target, fallbackBytes, stat), bytes: fallbackBytes };
 }
 
 async function swapIn(
@@ -136,12 +159,14 @@ async function swapIn(
   fd: number,
   stat: Stats,
   expectedRevision: string,
-  next: Buffer,
+  planned: PlannedYamlPatch,
   lock: HeldLock,
   hooks: PatchHooks,
 ): Promise<PatchResult> {
   if (lock.compromised()) return refuse('lock-compromised', `${target}: ${errorText(lock.compromised())}`);
-  const temp = await writeTempFile(target, next, stat);
+  const written = await writeCheckedTemp(target, planned, stat);
+  if ('reason' in written) return refuse(written.reason, `${target}: ${written.detail}`);
+  const { temp, bytes: next } = written;
   try {
     await hooks.beforeRename?.();
     if (lock.compromised()) return refuse('lock-compromised', `${target}: ${errorText(lock.compromised())}`);
