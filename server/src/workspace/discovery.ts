@@ -41,10 +41,11 @@ async function walk(
   const entries = await readDir(folder);
   if (await isStorageRoot(folder, entries)) roots.add(folder);
   for (const entry of entries) {
+    // Most entries are model files, neither walked nor kept here (listRootFiles lists them): no path for them.
+    if (entry.isFile() && isQueryFile(entry.name)) queryFiles.push(path.join(folder, entry.name));
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
     const full = path.join(folder, entry.name);
-    if (entry.isFile() && isQueryFile(entry.name)) queryFiles.push(full);
-    if (!entry.isDirectory() || entry.name.startsWith('.') || exclude.matches(full)) continue;
-    await walk(full, depth + 1, exclude, roots, queryFiles);
+    if (!exclude.matches(full)) await walk(full, depth + 1, exclude, roots, queryFiles);
   }
 }
 
