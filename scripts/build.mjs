@@ -1,6 +1,6 @@
 // Bundles the entry points with esbuild. Type-checking is `tsc -b`'s job.
 import { build } from 'esbuild';
-import { chmod } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 
 const production = process.argv.includes('--production');
 /**
@@ -60,13 +60,6 @@ await Promise.all([
   build({ ...common, entryPoints: ['server/src/main.ts'], outfile: 'dist/server.js', plugins: [clientsLoadOnUse] }),
   build({
     ...common,
-    plugins: [clientsLoadOnUse],
-    entryPoints: ['server/src/cli.ts'],
-    outfile: 'dist/slayer-ls.js',
-    banner: { js: '#!/usr/bin/env node' },
-  }),
-  build({
-    ...common,
     plugins: [withoutAzureIdentity],
     entryPoints: Object.fromEntries(clients.map((name) => [name, name])),
     outdir: 'dist/vendor',
@@ -91,4 +84,9 @@ await Promise.all([
     loader: { '.woff': 'empty', '.woff2': 'empty', '.ttf': 'empty', '.svg': 'dataurl', '.png': 'dataurl' },
   }),
 ]);
+// The CLI is in server.js, beside the language server: the package carries one copy of the engine.
+await writeFile(
+  'dist/slayer-ls.js',
+  "#!/usr/bin/env node\n'use strict';\nrequire('./server.js').runCli(process.argv.slice(2));\n",
+);
 await chmod('dist/slayer-ls.js', 0o755);

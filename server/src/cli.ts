@@ -75,13 +75,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    const slayerError = toSlayerError(error);
-    process.stderr.write(`slayer-ls: ${slayerError.message}\n`);
-    process.exitCode = isSlayerError(error) ? 2 : 70;
-  },
-);
+/** Runs one CLI command on `argv` (the arguments after the script's path) and sets the process's exit code. */
+export function runCli(argv: readonly string[]): void {
+  main(argv).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      const slayerError = toSlayerError(error);
+      process.stderr.write(`slayer-ls: ${slayerError.message}\n`);
+      process.exitCode = isSlayerError(error) ? 2 : 70;
+    },
+  );
+}
