@@ -2,16 +2,20 @@
  * The results view in a real VS Code: Run on a demo query shows the rows the
  * same SQL returns when run directly, a column sorts, the SQL and Chart tabs
  * show the SQL and a line, Export CSV writes the file through the save
- * dialog, a slow query is cancelled from its notification, and a saved
- * measure's lens shows its value after a run.
+ * dialog, a slow query is cancelled from its notification, a saved
+ * measure's lens shows its value after a run, and a model on the test
+ * Postgres (its URL only in the environment) runs as the demo's do.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Database } from 'node-sqlite3-wasm';
 import type { Page } from 'playwright-core';
+import { generateDemoData } from '../../scripts/demo/data';
 import { generateDemo } from '../../scripts/demo/generate';
+import { dropSchema, FIXTURE_OPTIONS, writePostgres } from '../support/engine-fixture';
+import { postgresUrl, withPostgres } from '../support/postgres';
 import {
   artifactsDir,
   CodeServer,
@@ -49,6 +53,31 @@ const SLOW_MODEL = [
   '',
 ].join('\n');
 
+/** A model and a query on the test Postgres, beside the demo's SQLite and DuckDB ones. */
+const PG_QUERY = 'pg_orders_by_status.query.yaml';
+const PG_SCHEMA = `e2e_${process.pid}`;
+/** The datasource names the server's URL only through the environment, as a user's would keep a password out. */
+const PG_DATASOURCE = [
+  'version: 2',
+  'name: shop_pg',
+  'type: postgres',
+  'connection_string: ${SLAYER_TEST_PG_URL}',
+  `schema_name: ${PG_SCHEMA}`,
+  '',
+].join('\n');
+const PG_MODEL = [
+  'name: pg_orders',
+  'data_source: shop_pg',
+  'sql_table: orders',
+  'columns:',
+  '  - {name: id, type: INT, primary_key: true}',
+  '  - {name: status, type: TEXT}',
+  '  - {name: amount, type: DOUBLE}',
+  '',
+].join('\n');
+const PG_QUERY_TEXT = 'source_model: pg_orders\ndimensions: [status]\nmeasures: ["*:count", "amount:sum"]\n';
+let pgUrl = '';
+
 let install: CodeServerInstall | undefined;
 let server: CodeServer | undefined;
 let workbench: Workbench | undefined;
@@ -65,6 +94,7 @@ before(
     sqlitePath = demo.sqlitePath;
     writeFileSync(path.join(storageRoot, 'models', 'jaffle', 'e2e_slow.yaml'), SLOW_MODEL);
     writeFileSync(path.join(storageRoot, 'queries', SLOW), 'source_model: e2e_slow\nmeasures: ["i:sum"]\n');
+    await addPostgresModel();
     const extensionsDir = makeTempDir('extensions');
     installVsix(install, extensionsDir);
     server = await CodeServer.start({ install, extensionsDir, workspace: storageRoot });
@@ -78,9 +108,22 @@ before(
   { timeout: 240_000 },
 );
 
+/** The demo's tables in a schema of the test Postgres, and a datasource, model and query reading them. */
+async function addPostgresModel(): Promise<void> {
+  pgUrl = await postgresUrl();
+  // code-server, and through it the extension and its server, inherit this process's environment.
+  process.env['SLAYER_TEST_PG_URL'] = pgUrl;
+  await writePostgres(pgUrl, PG_SCHEMA, generateDemoData(FIXTURE_OPTIONS));
+  writeFileSync(path.join(storageRoot, 'datasources', 'shop_pg.yaml'), PG_DATASOURCE);
+  mkdirSync(path.join(storageRoot, 'models', 'shop_pg'));
+  writeFileSync(path.join(storageRoot, 'models', 'shop_pg', 'pg_orders.yaml'), PG_MODEL);
+  writeFileSync(path.join(storageRoot, 'queries', PG_QUERY), PG_QUERY_TEXT);
+}
+
 after(async () => {
   await workbench?.close();
   await server?.stop();
+  if (pgUrl) await dropSchema(pgUrl, PG_SCHEMA);
   if (!process.env['SLAYER_E2E_KEEP']) removeTempDirs();
 });
 
@@ -98,10 +141,7 @@ test(
     const shown = await step('grid-rows', page, server, () => gridRows(view));
     assert.deepEqual(cspViolations, [], 'the results view loads under its strict CSP');
 
-    const sql = await step('sql-tab', page, server, async () => {
-      await view.locator('.tabs button[data-tab="sql"]').click();
-      return view.locator('pre.sql').innerText();
-    });
+    const sql = await step('sql-tab', page, server, () => shownSql(view));
     await page.screenshot({ path: path.join(artifactsDir(), 'results-sql.png') });
     // The same SQL, run directly on the demo's SQLite file: the grid must show exactly its rows.
     const direct = runSqlite(sqlitePath, sql);
@@ -163,6 +203,38 @@ test(
       csv.slice(1, -1).map((line) => Number(line.split(',')[2])),
       bySortedCount.map((row) => Number(row[2])),
     );
+  },
+);
+
+test(
+  'Run on a Postgres model shows the rows its SQL gives when run directly on the server',
+  { timeout: 180_000 },
+  async () => {
+    const page = requirePage();
+    const view = await step('run-postgres', page, server, () => runQueryLens(page, PG_QUERY));
+    const shown = await step('postgres-grid-rows', page, server, () => gridRows(view));
+    const sql = await step('postgres-sql-tab', page, server, () => shownSql(view));
+    await page.screenshot({ path: path.join(artifactsDir(), 'results-postgres.png') });
+    // The SQL the view shows, run by this test on the same server and schema: the grid must hold exactly its rows.
+    const fromServer = await withPostgres(pgUrl, async (client) => {
+      await client.query(`SET search_path TO "${PG_SCHEMA}"`);
+      const result = await client.query<unknown[]>({ text: sql, rowMode: 'array' });
+      return result.rows;
+    });
+    // The query has no ORDER BY: both sides are compared by status.
+    const byStatus = <T extends unknown[]>(rows: T[]): T[] =>
+      [...rows].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    const [grid, direct] = [byStatus(shown), byStatus(fromServer)];
+    assert.ok(direct.length > 1, 'the demo orders have several statuses');
+    assert.deepEqual(
+      grid.map((row) => [row[0], cellNumber(row[1])]),
+      direct.map((row) => [row[0], Number(row[1])]),
+    );
+    // The sums as the grid shows them: in full, or to the cent when the column has a money format.
+    grid.forEach((row, i) => {
+      const expected = Number(direct[i]?.[2]);
+      assert.ok(Math.abs(cellNumber(row[2]) - expected) <= 0.005, `${row[0]}: ${row[2]} vs ${expected}`);
+    });
   },
 );
 
@@ -229,6 +301,12 @@ async function runQueryLens(page: Page, file: string): Promise<ResultsView> {
   const view = await resultsView(page, file);
   await view.locator('.tabulator-row').first().waitFor({ timeout: 60_000 });
   return view;
+}
+
+/** The SQL the view shows on its SQL tab. */
+async function shownSql(view: ResultsView): Promise<string> {
+  await view.locator('.tabs button[data-tab="sql"]').click();
+  return view.locator('pre.sql').innerText();
 }
 
 async function openQuery(page: Page, file: string): Promise<void> {

@@ -85,7 +85,8 @@ const PG_TYPES: Record<ColumnKind, string> = {
   boolean: 'BOOLEAN',
 };
 
-async function writePostgres(url: string, schema: string, data: DemoData): Promise<void> {
+/** Loads the demo tables into a new schema `schema` of the Postgres at `url`. */
+export async function writePostgres(url: string, schema: string, data: DemoData): Promise<void> {
   await withPostgres(url, async (client) => {
     await client.query(`CREATE SCHEMA "${schema}"`);
     for (const table of DEMO_TABLES) await loadTable(client, schema, table, data);
@@ -146,7 +147,7 @@ export async function writeMysql(url: string, data: DemoData): Promise<void> {
   });
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
+export async function dropSchema(url: string, schema: string): Promise<void> {
   await withPostgres(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 }
 
