@@ -34,6 +34,8 @@ export const DiagnosticCode = {
   QueryVariablesNotQueryBacked: 'query-variables-not-query-backed',
   EngineManagedField: 'engine-managed-field',
   FormulaSyntax: 'formula-syntax',
+  /** `/` of two integers on an engine that truncates it (3 / 4 is 0), where others give a fraction. */
+  IntegerDivision: 'integer-division',
   SqlModeFilter: 'sql-mode-filter',
   FileLocation: 'file-location',
   SchemaVersion: 'schema-version',

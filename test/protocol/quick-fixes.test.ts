@@ -116,6 +116,16 @@ describe('quick fixes over stdio', () => {
     assert.equal(current, ORDERS_MODEL.replace('sql_table: orders', 'sql_table: orders\ndescription: Orders.'));
   });
 
+  test('a ratio of two counts on SQLite is made a fraction by its operator alone', async () => {
+    const text = ORDERS_MODEL.replace(
+      '    formula: amount:sum\n',
+      '    formula: amount:sum\n  - name: per_customer\n    formula: (*:count + 1) / customer_id:count_distinct\n',
+    );
+    const { file, actions } = await actionsFor('models/shop/orders.yaml', text, 'integer-division');
+    const fixed = await applyAndRecheck(file, text, actions, "Change '/' to '* 1.0 /'", 'integer-division');
+    assert.equal(fixed, text.replace('(*:count + 1) / customer_id', '(*:count + 1) * 1.0 / customer_id'));
+  });
+
   test('an aggregation the column does not allow offers the ones it does', async () => {
     const text = `${ORDERS_MODEL.replace('  - name: revenue\n    formula: amount:sum', '  - name: revenue\n    formula: id:sum')}`;
     const { file, actions } = await actionsFor('models/shop/orders.yaml', text, 'aggregation-not-allowed');

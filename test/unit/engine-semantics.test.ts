@@ -80,6 +80,14 @@ const ORDERED_SET_AGGREGATES: Record<DriverName, boolean> = {
   mysql: false,
 };
 
+/** Where `/` of two integers is integer division; the others divide them as floats. */
+const TRUNCATES_INTEGER_DIVISION: Record<DriverName, boolean> = {
+  sqlite: true,
+  duckdb: false,
+  postgres: true,
+  mysql: false,
+};
+
 for (const driver of DRIVERS) {
   describe(`engine on ${driver}`, { concurrency: false }, () => {
     const run = (query: unknown, variables?: Record<string, unknown>): Promise<SlayerResponse> =>
@@ -241,6 +249,23 @@ for (const driver of DRIVERS) {
       assertClose(row['orders.aov'], total / data.orders.length, 'aov');
       assertClose(row['orders.aov_doubled'], (total / data.orders.length) * 2, 'aov_doubled');
       assertClose(row['orders.hundreds'], total / 100, 'hundreds');
+    });
+
+    test('a ratio of two counts is sent as written: 0 where the database truncates integer division', async () => {
+      // What the integer-division warning (division-rules.ts) tells the user, on the database itself.
+      const row = single(
+        await run({
+          source_model: 'orders',
+          measures: [
+            { formula: 'customer_id:count_distinct / *:count', name: 'as_written' },
+            { formula: 'customer_id:count_distinct * 1.0 / *:count', name: 'as_fraction' },
+          ],
+        }),
+      );
+      const fraction = new Set(data.orders.map((o) => o.customer_id)).size / data.orders.length;
+      assert.ok(fraction > 0 && fraction < 1, 'the fixture has fewer customers than orders');
+      assertClose(row['orders.as_written'], TRUNCATES_INTEGER_DIVISION[driver] ? 0 : fraction, 'as written');
+      assertClose(row['orders.as_fraction'], fraction, 'as a fraction');
     });
 
     test('an unnamed formula is keyed by its mangled text, with ** and parentheses', async () => {

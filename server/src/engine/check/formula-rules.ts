@@ -26,6 +26,7 @@ import {
   SCALAR_FUNCTIONS,
 } from '../vocabulary';
 import type { CheckContext } from './context';
+import { checkIntegerDivision } from './division-rules';
 
 /** The names a formula may use besides the model's own: a query's other measures and aliases. */
 export interface FormulaScope {
@@ -50,13 +51,18 @@ export function parseAt(text: string, path: Path, ctx: CheckContext, kind: Formu
   }
 }
 
-/** Checks every name, aggregation and function a formula uses against its model and the joins it reaches. */
+/**
+ * Checks every name, aggregation and function a formula uses against its
+ * model and the joins it reaches, and each `/` its model's engine would
+ * truncate (division-rules.ts).
+ */
 export function checkFormulaReferences(expr: Expr, path: Path, scope: FormulaScope, ctx: CheckContext): void {
   walk(expr, (node) => {
     if (node.kind === 'call') checkCall(node, path, scope, ctx);
     else if (node.kind === 'agg') checkAggregate(node, path, scope, ctx);
     else if (node.kind === 'ref') checkNameRef(node, path, scope, ctx);
   });
+  if (scope.source) checkIntegerDivision(expr, path, scope.model, scope.source.text, ctx);
 }
 
 function checkCall(call: Call, path: Path, scope: FormulaScope, ctx: CheckContext): void {
