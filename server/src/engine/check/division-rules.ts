@@ -1,7 +1,7 @@
 import { DiagnosticCode } from '../../../../shared/src/diagnostics';
 import { walk, type Expr } from '../formula/ast';
-import { dialectOf } from '../query/execute';
 import type { Path } from '../schema/decode';
+import { dialectOfDatasource } from '../schema/datasource-types';
 import type { ModelDef } from '../schema/types';
 import type { DialectName } from '../sql/dialect-kit';
 import { normalizeAggregationName } from '../vocabulary';
@@ -58,13 +58,9 @@ function operand(expr: Expr, text: string): string {
 
 function truncatingEngineOf(model: ModelDef, ctx: CheckContext): string | undefined {
   const datasource = model.data_source ? ctx.catalog.getDatasource(model.data_source) : undefined;
-  if (!datasource) return undefined;
-  try {
-    return TRUNCATING[dialectOf(datasource)];
-  } catch {
-    // A datasource of no known type: its own diagnostic says so.
-    return undefined;
-  }
+  // A datasource of no known type has no dialect; its own diagnostic says so.
+  const dialect = datasource && dialectOfDatasource(datasource);
+  return dialect && TRUNCATING[dialect];
 }
 
 function isInteger(expr: Expr): boolean {

@@ -1,6 +1,6 @@
 import type { ModelCatalog } from '../catalog';
 import type { Driver } from '../drivers/types';
-import { dialectOfType, TYPES_WITH_A_DIALECT } from '../schema/datasource-types';
+import { dialectOfDatasource, plannedTypeOf, TYPES_WITH_A_DIALECT } from '../schema/datasource-types';
 import type { DatasourceDef, ModelDef, QueryDef } from '../schema/types';
 import { dialectFor, type DialectName } from '../sql/dialect';
 import { withoutDots } from '../sql/dialect-kit';
@@ -61,18 +61,14 @@ export function stageCatalogFor(model: ModelDef, catalog: ModelCatalog): StageCa
 }
 
 export function dialectOf(datasource: DatasourceDef): DialectName {
-  const type = datasource.type ?? schemeOf(datasource.connection_string) ?? '';
-  const dialect = dialectOfType(type);
+  const dialect = dialectOfDatasource(datasource);
   if (!dialect) {
+    const type = plannedTypeOf(datasource);
     throw unsupported(
       `Datasource '${datasource.name}' has type '${type.toLowerCase() || '(none)'}'; this engine speaks ${TYPES_WITH_A_DIALECT.join(', ')}.`,
     );
   }
   return dialect;
-}
-
-function schemeOf(connection: string | undefined): string | undefined {
-  return connection ? /^([a-z0-9]+)(?:\+\w+)?:/i.exec(connection)?.[1] : undefined;
 }
 
 /** Plans a query (or the root of a query list) for its datasource's dialect and, unless dry, runs it. */

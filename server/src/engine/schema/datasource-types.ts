@@ -1,4 +1,5 @@
 import type { DialectName } from '../sql/dialect-kit';
+import type { DatasourceDef } from './types';
 
 /**
  * Each datasource type SLayer names (and each connection-string scheme that
@@ -35,4 +36,18 @@ export const TYPES_WITH_A_DIALECT: readonly string[] = Object.keys(DIALECT_OF_TY
 export function dialectOfType(type: string): DialectName | undefined {
   const key = type.toLowerCase();
   return Object.hasOwn(DIALECT_OF_TYPE, key) ? DIALECT_OF_TYPE[key] : undefined;
+}
+
+/** The type a datasource is planned by: its `type`, else its connection string's scheme; '' when it has neither. */
+export function plannedTypeOf(datasource: DatasourceDef): string {
+  return datasource.type ?? schemeOf(datasource.connection_string) ?? '';
+}
+
+/** The dialect a datasource's queries are planned in; undefined for a type no dialect serves. */
+export function dialectOfDatasource(datasource: DatasourceDef): DialectName | undefined {
+  return dialectOfType(plannedTypeOf(datasource));
+}
+
+function schemeOf(connection: string | undefined): string | undefined {
+  return connection ? /^([a-z0-9]+)(?:\+\w+)?:/i.exec(connection)?.[1] : undefined;
 }
