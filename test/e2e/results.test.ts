@@ -137,11 +137,8 @@ test(
   { timeout: 240_000 },
   async () => {
     const page = requirePage();
-    const view = await step('run-monthly', page, server, () => runQueryLens(page, MONTHLY));
-    const shown = await step('grid-rows', page, server, () => gridRows(view));
+    const { view, shown, sql } = await runAndReadSql(page, MONTHLY, 'monthly');
     assert.deepEqual(cspViolations, [], 'the results view loads under its strict CSP');
-
-    const sql = await step('sql-tab', page, server, () => shownSql(view));
     await page.screenshot({ path: path.join(artifactsDir(), 'results-sql.png') });
     // The same SQL, run directly on the demo's SQLite file: the grid must show exactly its rows.
     const direct = runSqlite(sqlitePath, sql);
@@ -211,9 +208,7 @@ test(
   { timeout: 180_000 },
   async () => {
     const page = requirePage();
-    const view = await step('run-postgres', page, server, () => runQueryLens(page, PG_QUERY));
-    const shown = await step('postgres-grid-rows', page, server, () => gridRows(view));
-    const sql = await step('postgres-sql-tab', page, server, () => shownSql(view));
+    const { shown, sql } = await runAndReadSql(page, PG_QUERY, 'postgres');
     await page.screenshot({ path: path.join(artifactsDir(), 'results-postgres.png') });
     // The SQL the view shows, run by this test on the same server and schema: the grid must hold exactly its rows.
     const fromServer = await withPostgres(pgUrl, async (client) => {
@@ -303,10 +298,19 @@ async function runQueryLens(page: Page, file: string): Promise<ResultsView> {
   return view;
 }
 
-/** The SQL the view shows on its SQL tab. */
-async function shownSql(view: ResultsView): Promise<string> {
-  await view.locator('.tabs button[data-tab="sql"]').click();
-  return view.locator('pre.sql').innerText();
+/** Runs a query file from its lens and reads its view: the grid's rows, then the SQL on the SQL tab. */
+async function runAndReadSql(
+  page: Page,
+  file: string,
+  name: string,
+): Promise<{ view: ResultsView; shown: string[][]; sql: string }> {
+  const view = await step(`run-${name}`, page, server, () => runQueryLens(page, file));
+  const shown = await step(`${name}-grid-rows`, page, server, () => gridRows(view));
+  const sql = await step(`${name}-sql-tab`, page, server, async () => {
+    await view.locator('.tabs button[data-tab="sql"]').click();
+    return view.locator('pre.sql').innerText();
+  });
+  return { view, shown, sql };
 }
 
 async function openQuery(page: Page, file: string): Promise<void> {
